@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"helm.sh/helm/v3/pkg/cli"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/pvc-guard/pvc-guard/live"
+	"github.com/pvc-guard/pvc-guard/renderer"
+)
+
+const renderExamples = `  # Helm 3: upgrade through pvc-guard (Helm passes no namespace to a post-renderer)
+  helm upgrade grafana grafana/grafana -n monitoring \
+    --post-renderer ./bin/pvc-guard --post-renderer-args=--namespace=monitoring
+
+  # Preview what would be preserved, without a cluster
+  kubectl get pvc,storageclass -A -o yaml > live.yaml
+  helm template grafana grafana/grafana -n monitoring | pvc-guard -n monitoring --live-state live.yaml
+
+  # Keep live values instead of failing on conflicts, and keep a JSON report
+  helm template ... | pvc-guard render -n monitoring --on-conflict=keep-live --report report.json`
+
+// RenderOptions are the options of `pvc-guard render`.
+type RenderOptions struct {
+	Streams
+	settings *cli.EnvSettings
+
+	namespace      string
+	LiveStateFiles []string
+	ReportFile     string
+	OnConflict     string
+	RequestTimeout time.Duration
+}
+
+// NewRenderOptions returns the defaults, with Helm's environment read.
+func NewRenderOptions(streams Streams) *RenderOptions {
+	settings := cli.New()
+	if settings.KubeConfig == "" {
+		settings.KubeConfig = os.Getenv("HELM_KUBECONFIG")
+	}
+	return &RenderOptions{
+		Streams:        streams,
+		settings:       settings,
+		OnConflict:     string(renderer.Fail),
+		RequestTimeout: 30 * time.Second,
+	}
+}
+
+// NewRenderCommand builds `pvc-guard render`.
+func NewRenderCommand(streams Streams) *cobra.Command {
+	o := NewRenderOptions(streams)
+	cmd := &cobra.Command{
+		Use:   "render",
+		Short: "Rewrite rendered manifests from stdin so claims keep their immutable fields",
+		Long: `Read a rendered manifest stream on stdin and write it to stdout with each
+PersistentVolumeClaim's immutable fields taken from the live claim.
+
+Documents that need no change pass through byte for byte. A rewritten claim
+carries one "# pvc-guard:" comment line per preserved field. Nothing is
+written to stdout unless the whole stream succeeded; the cluster is only read.
+
+The namespace of a document without metadata.namespace is --namespace, else
+$HELM_NAMESPACE, else the kubeconfig context's namespace, else "default".`,
+		Example: renderExamples,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.Execute(cmd.Context())
+		},
+	}
+	o.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// AddFlags binds the options to flags named as Helm and kubectl name them.
+func (o *RenderOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.namespace, "namespace", "n", "", "namespace of documents without metadata.namespace (default: $HELM_NAMESPACE, then the kubeconfig context's)")
+	fs.StringVar(&o.settings.KubeConfig, "kubeconfig", o.settings.KubeConfig, "path to the kubeconfig file (default: $HELM_KUBECONFIG, then $KUBECONFIG)")
+	fs.StringVar(&o.settings.KubeContext, "kube-context", o.settings.KubeContext, "name of the kubeconfig context to use (default: $HELM_KUBECONTEXT)")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "time limit for reading live state from the API server")
+	fs.StringArrayVar(&o.LiveStateFiles, "live-state", nil, "read live claims and storage classes from this file instead of the cluster (repeatable; a v1 List or a YAML stream)")
+	fs.StringVar(&o.ReportFile, "report", "", "write a JSON report of every rewrite and conflict to this file")
+	fs.StringVar(&o.OnConflict, "on-conflict", o.OnConflict, `what to do when the chart changes an immutable field: "fail" or "keep-live"`)
+}
+
+// Execute completes, validates and runs the options.
+func (o *RenderOptions) Execute(ctx context.Context) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return o.Run(ctx)
+}
+
+// Validate rejects option values that cannot work.
+func (o *RenderOptions) Validate() error {
+	switch renderer.ConflictPolicy(o.OnConflict) {
+	case renderer.Fail, renderer.KeepLive:
+	default:
+		return fmt.Errorf(`--on-conflict must be "fail" or "keep-live", not %q`, o.OnConflict)
+	}
+	if o.RequestTimeout <= 0 {
+		return fmt.Errorf("--request-timeout must be positive, not %s", o.RequestTimeout)
+	}
+	return nil
+}
+
+// Namespace resolves the default namespace in Helm's order.
+func (o *RenderOptions) Namespace() string {
+	if o.namespace != "" {
+		o.settings.SetNamespace(o.namespace)
+	}
+	return o.settings.Namespace()
+}
+
+// Run renders stdin to stdout. Output is written only after the whole
+// stream succeeded; the report file is written even when conflicts stop the
+// render, since that is when it is most useful.
+func (o *RenderOptions) Run(ctx context.Context) error {
+	in, err := io.ReadAll(o.In)
+	if err != nil {
+		return fmt.Errorf("reading stdin: %w", err)
+	}
+	state, err := o.liveState()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
+	defer cancel()
+	r := &renderer.Renderer{Live: state, Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict)}
+	out, report, renderErr := r.Render(ctx, in)
+	if report != nil && o.ReportFile != "" {
+		if err := writeJSON(o.ReportFile, report); err != nil {
+			return err
+		}
+	}
+	if renderErr != nil {
+		return renderErr
+	}
+	if _, err := io.Copy(o.Out, bytes.NewReader(out)); err != nil {
+		return fmt.Errorf("writing stdout: %w", err)
+	}
+	fmt.Fprintln(o.ErrOut, report.Summary())
+	return nil
+}
+
+// liveState is the snapshot files when given, else the cluster.
+func (o *RenderOptions) liveState() (renderer.LiveState, error) {
+	if len(o.LiveStateFiles) > 0 {
+		return live.ReadSnapshotFiles(o.LiveStateFiles)
+	}
+	config, err := o.settings.RESTClientGetter().ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig (set --kubeconfig/--kube-context, or pass --live-state): %w", err)
+	}
+	config.Timeout = o.RequestTimeout
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("creating a Kubernetes client for %s: %w", config.Host, err)
+	}
+	return &live.Cluster{Client: client, Host: config.Host}, nil
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding report: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
+}

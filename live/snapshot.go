@@ -1,0 +1,123 @@
+// Package live provides the renderer's view of the cluster: the real API
+// server through client-go (Cluster) or objects read from files (Snapshot).
+// Both only read; nothing here writes to a cluster.
+package live
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/pvc-guard/pvc-guard/renderer"
+)
+
+// Snapshot is live state read from files, for previews, CI and debugging:
+// `kubectl get pvc,storageclass -A -o yaml` output (a v1 List) or a
+// multi-document stream of claims and classes. Other kinds are ignored.
+type Snapshot struct {
+	claims  map[renderer.ObjectKey]*corev1.PersistentVolumeClaim
+	classes map[string]*storagev1.StorageClass
+}
+
+var _ renderer.LiveState = (*Snapshot)(nil)
+
+// ReadSnapshotFiles reads every file into one snapshot.
+func ReadSnapshotFiles(paths []string) (*Snapshot, error) {
+	s := NewSnapshot()
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading live state: %w", err)
+		}
+		if err := s.Add(data); err != nil {
+			return nil, fmt.Errorf("reading live state %s: %w", path, err)
+		}
+	}
+	return s, nil
+}
+
+// NewSnapshot returns an empty snapshot: no claim exists.
+func NewSnapshot() *Snapshot {
+	return &Snapshot{
+		claims:  map[renderer.ObjectKey]*corev1.PersistentVolumeClaim{},
+		classes: map[string]*storagev1.StorageClass{},
+	}
+}
+
+// Add reads YAML or JSON documents, unpacking Lists, into the snapshot.
+func (s *Snapshot) Add(data []byte) error {
+	reader := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for doc := 0; ; doc++ {
+		var obj unstructured.Unstructured
+		err := reader.Decode(&obj.Object)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("document %d: %w", doc, err)
+		}
+		if obj.Object == nil {
+			continue
+		}
+		if err := s.addObject(&obj); err != nil {
+			return fmt.Errorf("document %d: %w", doc, err)
+		}
+	}
+}
+
+func (s *Snapshot) addObject(obj *unstructured.Unstructured) error {
+	if obj.IsList() {
+		return obj.EachListItem(func(item runtime.Object) error {
+			return s.addObject(item.(*unstructured.Unstructured))
+		})
+	}
+	switch obj.GroupVersionKind().GroupKind().String() {
+	case "PersistentVolumeClaim":
+		var pvc corev1.PersistentVolumeClaim
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &pvc); err != nil {
+			return fmt.Errorf("PersistentVolumeClaim %s: %w", obj.GetName(), err)
+		}
+		if pvc.Namespace == "" {
+			return fmt.Errorf("PersistentVolumeClaim %s has no metadata.namespace; live state must say where each claim lives", pvc.Name)
+		}
+		s.claims[renderer.ObjectKey{Namespace: pvc.Namespace, Name: pvc.Name}] = &pvc
+	case "StorageClass.storage.k8s.io":
+		var class storagev1.StorageClass
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &class); err != nil {
+			return fmt.Errorf("StorageClass %s: %w", obj.GetName(), err)
+		}
+		s.classes[class.Name] = &class
+	}
+	return nil
+}
+
+// Claims implements renderer.LiveState.
+func (s *Snapshot) Claims(_ context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+	found := map[renderer.ObjectKey]*corev1.PersistentVolumeClaim{}
+	for _, key := range keys {
+		if pvc, ok := s.claims[key]; ok {
+			found[key] = pvc
+		}
+	}
+	return found, nil
+}
+
+// StorageClasses implements renderer.LiveState.
+func (s *Snapshot) StorageClasses(_ context.Context, names []string) (map[string]*storagev1.StorageClass, error) {
+	found := map[string]*storagev1.StorageClass{}
+	for _, name := range names {
+		if class, ok := s.classes[name]; ok {
+			found[name] = class
+		}
+	}
+	return found, nil
+}

@@ -1,0 +1,365 @@
+package renderer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// ObjectKey names a namespaced object.
+type ObjectKey struct {
+	Namespace string
+	Name      string
+}
+
+func (k ObjectKey) String() string { return k.Namespace + "/" + k.Name }
+
+// LiveState answers what the cluster holds now. Implementations decide how
+// to fetch (one GET per claim, one LIST per namespace, a snapshot file);
+// the renderer asks once per render with every key it needs.
+type LiveState interface {
+	// Claims returns the live claims among keys; absent claims are simply
+	// missing from the map.
+	Claims(ctx context.Context, keys []ObjectKey) (map[ObjectKey]*corev1.PersistentVolumeClaim, error)
+	// StorageClasses returns the named classes that exist.
+	StorageClasses(ctx context.Context, names []string) (map[string]*storagev1.StorageClass, error)
+}
+
+// ConflictPolicy decides what happens when the chart asks for a change that
+// Kubernetes refuses.
+type ConflictPolicy string
+
+const (
+	// Fail refuses the whole render and lists every conflict.
+	Fail ConflictPolicy = "fail"
+	// KeepLive submits the live value and reports that it did.
+	KeepLive ConflictPolicy = "keep-live"
+)
+
+// Renderer rewrites claims in a manifest stream to agree with the live
+// cluster. It implements Helm's post-renderer interface (Run) for Helm 3's
+// pkg/postrender and Helm 4's pkg/postrenderer.
+type Renderer struct {
+	// Live is where live claims and storage classes come from.
+	Live LiveState
+	// Namespace applies to documents without metadata.namespace.
+	Namespace string
+	// OnConflict defaults to Fail.
+	OnConflict ConflictPolicy
+	// Rules defaults to DefaultRules.
+	Rules []Rule
+}
+
+// Run implements Helm's post-renderer interface.
+func (r *Renderer) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
+	out, _, err := r.Render(context.Background(), rendered.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewBuffer(out), nil
+}
+
+// Render rewrites the stream. On error the output is nil, so a caller never
+// forwards a half-rewritten stream; the report is returned whenever the
+// claims could be compared, conflicts included.
+func (r *Renderer) Render(ctx context.Context, in []byte) ([]byte, *Report, error) {
+	docs := splitDocuments(in)
+	claims, err := r.findClaims(in, docs)
+	if err != nil {
+		return nil, nil, err
+	}
+	report := &Report{ClaimsChecked: len(claims), Rewrites: []Finding{}, Conflicts: []Finding{}}
+	if len(claims) == 0 {
+		return in, report, nil
+	}
+	if err := r.attachLiveState(ctx, claims); err != nil {
+		return nil, nil, err
+	}
+	classes, err := r.fetchStorageClasses(ctx, claims)
+	if err != nil {
+		return nil, nil, err
+	}
+	edits := r.decideAll(claims, classes, report)
+	if len(report.Conflicts) > 0 && r.conflictPolicy() == Fail {
+		return nil, report, &ConflictError{Conflicts: report.Conflicts}
+	}
+	out, err := assemble(in, docs, edits)
+	if err != nil {
+		return nil, report, err
+	}
+	return out, report, nil
+}
+
+func (r *Renderer) conflictPolicy() ConflictPolicy {
+	if r.OnConflict == "" {
+		return Fail
+	}
+	return r.OnConflict
+}
+
+func (r *Renderer) rules() []Rule {
+	if r.Rules == nil {
+		return DefaultRules
+	}
+	return r.Rules
+}
+
+// claim is one PersistentVolumeClaim found in the stream.
+type claim struct {
+	doc    document
+	item   int // index in a List's items, or -1
+	key    ObjectKey
+	source string
+	object any // the chart's claim as plain Go values
+	live   *corev1.PersistentVolumeClaim
+	// liveObject is live as plain Go values, the shape rules read.
+	liveObject map[string]any
+}
+
+// findClaims parses the documents that may hold claims and returns the
+// claims in stream order.
+func (r *Renderer) findClaims(in []byte, docs []document) ([]*claim, error) {
+	var claims []*claim
+	for _, doc := range docs {
+		if !mayHoldClaim(doc.raw) {
+			continue
+		}
+		found, err := r.claimsIn(doc)
+		if err != nil {
+			return nil, &DocumentError{Document: doc.index, Source: sourceOf(doc.raw), Line: lineOf(in, doc.offset), Err: err}
+		}
+		claims = append(claims, found...)
+	}
+	return claims, nil
+}
+
+// claimsIn returns the claims of one document: the document itself, or the
+// items of a List.
+func (r *Renderer) claimsIn(doc document) ([]*claim, error) {
+	parsed, err := parseDocument(doc.raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	if len(parsed.Content) == 0 {
+		return nil, nil
+	}
+	root := parsed.Content[0]
+	objects := []*yaml.Node{root}
+	items := mappingValue(root, "items")
+	if items != nil && items.Kind == yaml.SequenceNode {
+		objects = items.Content
+	}
+	var claims []*claim
+	for i, obj := range objects {
+		if !isClaim(obj) {
+			continue
+		}
+		item := i
+		if obj == root {
+			item = -1
+		}
+		c, err := r.newClaim(doc, item, obj)
+		if err != nil {
+			return nil, err
+		}
+		claims = append(claims, c)
+	}
+	return claims, nil
+}
+
+func isClaim(obj *yaml.Node) bool {
+	kind, apiVersion := mappingValue(obj, "kind"), mappingValue(obj, "apiVersion")
+	return kind != nil && kind.Value == "PersistentVolumeClaim" && apiVersion != nil && apiVersion.Value == "v1"
+}
+
+func (r *Renderer) newClaim(doc document, item int, obj *yaml.Node) (*claim, error) {
+	object, err := decodeNode(obj)
+	if err != nil {
+		return nil, fmt.Errorf("decoding PersistentVolumeClaim: %w", err)
+	}
+	name, _ := valueAt(object, []string{"metadata", "name"}).(string)
+	if name == "" {
+		return nil, fmt.Errorf("PersistentVolumeClaim without metadata.name; give the claim a name in its template")
+	}
+	namespace, _ := valueAt(object, []string{"metadata", "namespace"}).(string)
+	if namespace == "" {
+		namespace = r.Namespace
+	}
+	if namespace == "" {
+		namespace = corev1.NamespaceDefault
+	}
+	return &claim{doc: doc, item: item, key: ObjectKey{namespace, name}, source: sourceOf(doc.raw), object: object}, nil
+}
+
+// attachLiveState fetches every live claim in one call.
+func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
+	seen := map[ObjectKey]bool{}
+	var keys []ObjectKey
+	for _, c := range claims {
+		if !seen[c.key] {
+			seen[c.key] = true
+			keys = append(keys, c.key)
+		}
+	}
+	live, err := r.Live.Claims(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("reading live PersistentVolumeClaims: %w", err)
+	}
+	for _, c := range claims {
+		if c.live = live[c.key]; c.live == nil {
+			continue
+		}
+		if c.liveObject, err = runtime.DefaultUnstructuredConverter.ToUnstructured(c.live); err != nil {
+			return fmt.Errorf("converting live claim %s: %w", c.key, err)
+		}
+	}
+	return nil
+}
+
+// docEdits collects the edits and notes for one document.
+type docEdits struct {
+	edits []fieldEdit
+	notes []string
+}
+
+// decideAll applies every rule to every live claim, filling the report and
+// returning the edits per document index.
+func (r *Renderer) decideAll(claims []*claim, classes classLookup, report *Report) map[int]*docEdits {
+	edits := map[int]*docEdits{}
+	for _, c := range claims {
+		if c.live == nil {
+			continue
+		}
+		report.ClaimsLive++
+		for _, rule := range r.rules() {
+			r.applyRule(c, rule, classes, report, edits)
+		}
+	}
+	return edits
+}
+
+func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *Report, edits map[int]*docEdits) {
+	chart := valueAt(c.object, rule.Path)
+	live := valueAt(c.liveObject, rule.Path)
+	d := rule.decide(chart, live, c.state(classes))
+	if d.verdict == keepChart {
+		return
+	}
+	f := Finding{Document: c.doc.index, Source: c.source, Namespace: c.key.Namespace, Name: c.key.Name,
+		Field: rule.FieldPath(), Rule: rule.Name, Chart: chart, Live: live, Reason: d.why}
+	if d.verdict == conflict {
+		f.Fix = conflictFix(rule)
+		report.Conflicts = append(report.Conflicts, f)
+		if r.conflictPolicy() != KeepLive {
+			return
+		}
+		f.Reason = "conflict resolved by --on-conflict=keep-live: " + d.why
+	}
+	report.Rewrites = append(report.Rewrites, f)
+	de := edits[c.doc.index]
+	if de == nil {
+		de = &docEdits{}
+		edits[c.doc.index] = de
+	}
+	de.edits = append(de.edits, fieldEdit{item: c.item, path: rule.Path, value: live, remove: isEmpty(live)})
+	de.notes = append(de.notes, note(f))
+}
+
+func conflictFix(rule Rule) string {
+	if rule.Policy == StorageRequest {
+		return "render the live size (or a larger one with an expandable StorageClass), or re-run with --on-conflict=keep-live to keep the live size"
+	}
+	return "render the live value in the chart, or re-run with --on-conflict=keep-live to keep it; a different value needs a new claim and a data migration"
+}
+
+// note is the comment line a rewritten document carries for one field.
+func note(f Finding) string {
+	return fmt.Sprintf("%s of %s = %s from the live claim (%s: %s)", f.Field, f.Name, displayValue(f.Live), f.Rule, f.Reason)
+}
+
+// classLookup answers whether a storage class allows volume expansion.
+type classLookup func(name string) (bool, string)
+
+func (c *claim) state(classes classLookup) claimState {
+	return claimState{
+		bound: c.live.Status.Phase == corev1.ClaimBound,
+		expandable: func() (bool, string) {
+			name := ""
+			if c.live.Spec.StorageClassName != nil {
+				name = *c.live.Spec.StorageClassName
+			}
+			return classes(name)
+		},
+	}
+}
+
+// fetchStorageClasses runs the rules once with a recording lookup to learn
+// which classes matter (only a bound claim that grows needs its class), then
+// fetches just those in one call and returns the real lookup.
+func (r *Renderer) fetchStorageClasses(ctx context.Context, claims []*claim) (classLookup, error) {
+	needed := map[string]bool{}
+	record := func(name string) (bool, string) { needed[name] = true; return false, "" }
+	for _, c := range claims {
+		if c.live == nil {
+			continue
+		}
+		for _, rule := range r.rules() {
+			rule.decide(valueAt(c.object, rule.Path), valueAt(c.liveObject, rule.Path), c.state(record))
+		}
+	}
+	delete(needed, "")
+	classes := map[string]*storagev1.StorageClass{}
+	if len(needed) > 0 {
+		var err error
+		if classes, err = r.Live.StorageClasses(ctx, sortedKeys(needed)); err != nil {
+			return nil, fmt.Errorf("reading StorageClasses: %w", err)
+		}
+	}
+	return func(name string) (bool, string) {
+		class := classes[name]
+		switch {
+		case name == "":
+			return false, "the live claim has no storageClassName"
+		case class == nil:
+			return false, fmt.Sprintf("StorageClass %q does not exist", name)
+		case class.AllowVolumeExpansion == nil || !*class.AllowVolumeExpansion:
+			return false, fmt.Sprintf("StorageClass %q does not set allowVolumeExpansion: true", name)
+		}
+		return true, ""
+	}, nil
+}
+
+// assemble concatenates the documents, rewriting those with edits.
+func assemble(in []byte, docs []document, edits map[int]*docEdits) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(len(in) + 1024*len(edits))
+	for _, doc := range docs {
+		de := edits[doc.index]
+		if de == nil {
+			out.Write(doc.raw)
+			continue
+		}
+		rewritten, err := applyEdits(doc.raw, de.edits, de.notes)
+		if err != nil {
+			return nil, &DocumentError{Document: doc.index, Source: sourceOf(doc.raw), Line: lineOf(in, doc.offset), Err: fmt.Errorf("rewriting: %w", err)}
+		}
+		out.Write(rewritten)
+	}
+	return out.Bytes(), nil
+}
+
+// sortedKeys returns a set's members in order, for stable lookups.
+func sortedKeys(set map[string]bool) []string {
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,184 @@
+package renderer
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// fieldPath renders a path as metadata.annotations["a.b/c"].
+func fieldPath(path []string) string {
+	var b strings.Builder
+	for i, key := range path {
+		switch {
+		case strings.ContainsAny(key, "./"):
+			fmt.Fprintf(&b, "[%q]", key)
+		case i > 0:
+			b.WriteString("." + key)
+		default:
+			b.WriteString(key)
+		}
+	}
+	return b.String()
+}
+
+// mappingValue returns the value node under key in a mapping node, or nil.
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	if i := keyIndex(m, key); i >= 0 {
+		return m.Content[i+1]
+	}
+	return nil
+}
+
+// keyIndex returns the index of key's node in a mapping's Content, or -1.
+func keyIndex(m *yaml.Node, key string) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// nodeAt follows path through nested mappings from n.
+func nodeAt(n *yaml.Node, path []string) *yaml.Node {
+	for _, key := range path {
+		n = mappingValue(n, key)
+	}
+	return n
+}
+
+// decodeNode turns a YAML node into plain Go values (maps, slices, scalars).
+func decodeNode(n *yaml.Node) (any, error) {
+	if n == nil {
+		return nil, nil
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// valueAt follows path through nested maps of plain Go values.
+func valueAt(v any, path []string) any {
+	for _, key := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[key]
+	}
+	return v
+}
+
+// isEmpty reports whether a value counts as "not set": Kubernetes' omitempty
+// makes null, "", {} and [] indistinguishable from an absent field.
+func isEmpty(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case string:
+		return t == ""
+	case map[string]any:
+		for _, child := range t {
+			if !isEmpty(child) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		return len(t) == 0
+	}
+	return false
+}
+
+// equalValues compares two values the way the API server would after
+// decoding them: empty children do not count, scalars compare by their text,
+// and with quantity set, leaves compare as resource quantities.
+func equalValues(a, b any, quantity bool) bool {
+	if isEmpty(a) || isEmpty(b) {
+		return isEmpty(a) && isEmpty(b)
+	}
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok {
+			return false
+		}
+		for _, key := range unionKeys(x, y) {
+			if !equalValues(x[key], y[key], quantity) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equalValues(x[i], y[i], quantity) {
+				return false
+			}
+		}
+		return true
+	}
+	if quantity {
+		if c, ok := compareQuantities(a, b); ok {
+			return c == 0
+		}
+	}
+	return scalarText(a) == scalarText(b)
+}
+
+// compareQuantities compares two scalars as resource quantities; ok is false
+// when either is not a valid quantity.
+func compareQuantities(a, b any) (cmp int, ok bool) {
+	qa, errA := resource.ParseQuantity(scalarText(a))
+	qb, errB := resource.ParseQuantity(scalarText(b))
+	if errA != nil || errB != nil {
+		return 0, false
+	}
+	return qa.Cmp(qb), true
+}
+
+func scalarText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
+}
+
+func unionKeys(a, b map[string]any) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, seen := a[k]; !seen {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// displayValue renders a value compactly for messages: JSON, or "<unset>".
+func displayValue(v any) string {
+	if isEmpty(v) {
+		return "<unset>"
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(out)
+}
