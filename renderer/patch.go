@@ -317,11 +317,10 @@ func setNode(m *yaml.Node, edit fieldEdit) error {
 			if err := value.Encode(nested(edit.path[depth+1:], edit.value)); err != nil {
 				return fmt.Errorf("encoding %s: %w", fieldPath(edit.path), err)
 			}
-			if m.Style&yaml.FlowStyle != 0 {
-				value.Style |= yaml.FlowStyle
-			}
+			keyNode := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
+			matchFlowStyle(m, keyNode, value)
 			if i < 0 {
-				m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value)
+				m.Content = append(m.Content, keyNode, value)
 			} else {
 				m.Content[i+1] = value
 			}
@@ -330,6 +329,32 @@ func setNode(m *yaml.Node, edit fieldEdit) error {
 		m = m.Content[i+1]
 	}
 	return nil
+}
+
+// matchFlowStyle makes nodes added to a flow mapping look like their
+// neighbours: flow style, and in a JSON document double-quoted strings.
+func matchFlowStyle(m *yaml.Node, added ...*yaml.Node) {
+	if m.Style&yaml.FlowStyle == 0 {
+		return
+	}
+	json := len(m.Content) > 0 && m.Content[0].Style&yaml.DoubleQuotedStyle != 0
+	for _, root := range added {
+		walkNodes(root, func(n *yaml.Node) {
+			switch {
+			case n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode:
+				n.Style |= yaml.FlowStyle
+			case json && n.Kind == yaml.ScalarNode && n.Tag == "!!str":
+				n.Style |= yaml.DoubleQuotedStyle
+			}
+		})
+	}
+}
+
+func walkNodes(n *yaml.Node, visit func(*yaml.Node)) {
+	visit(n)
+	for _, child := range n.Content {
+		walkNodes(child, visit)
+	}
 }
 
 // insertNotes adds a "# pvc-guard: ..." line per note after the separator

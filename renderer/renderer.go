@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -132,11 +134,28 @@ func (r *Renderer) findClaims(in []byte, docs []document) ([]*claim, error) {
 		}
 		found, err := r.claimsIn(doc)
 		if err != nil {
-			return nil, &DocumentError{Document: doc.index, Source: sourceOf(doc.raw), Line: lineOf(in, doc.offset), Err: err}
+			start := lineOf(in, doc.offset)
+			return nil, &DocumentError{Document: doc.index, Source: sourceOf(doc.raw), Line: start, Err: inStreamLines(err, start)}
 		}
 		claims = append(claims, found...)
 	}
 	return claims, nil
+}
+
+// yamlErrorLine matches the line number the YAML parser reports, which
+// counts from the start of the document.
+var yamlErrorLine = regexp.MustCompile(`\byaml: line (\d+):`)
+
+// inStreamLines rewrites a YAML error's line number to count from the start
+// of the whole stream, the line a user can jump to.
+func inStreamLines(err error, docStart int) error {
+	m := yamlErrorLine.FindStringSubmatchIndex(err.Error())
+	if m == nil {
+		return err
+	}
+	msg := err.Error()
+	line, _ := strconv.Atoi(msg[m[2]:m[3]])
+	return fmt.Errorf("%sline %d of the input:%s", msg[:m[0]], docStart+line-1, msg[m[1]:])
 }
 
 // claimsIn returns the claims of one document: the document itself, or the
