@@ -1,0 +1,98 @@
+# shellcheck shell=bash
+# Shared settings for the cluster scripts. Each script sets CLUSTER_DIR to the
+# directory holding this file, then sources it.
+#
+# Everything lives outside the git checkout:
+#   PVC_GUARD_CACHE  root of pvc-guard's cache (default ${XDG_CACHE_HOME:-~/.cache}/pvc-guard)
+#   CLUSTER_BIN      built binaries (default $PVC_GUARD_CACHE/bin)
+#   PVC_GUARD_STATE  one running cluster: PKI, kubeconfigs, data, logs, PIDs
+#                    (default $PVC_GUARD_CACHE/cluster); point two shells at two
+#                    state directories to run two clusters side by side.
+
+PVC_GUARD_CACHE=${PVC_GUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvc-guard}
+CLUSTER_BIN=${CLUSTER_BIN:-$PVC_GUARD_CACHE/bin}
+PVC_GUARD_STATE=${PVC_GUARD_STATE:-$PVC_GUARD_CACHE/cluster}
+
+# Helm is installed straight from the module proxy; Kubernetes and etcd are
+# pinned in build/go.mod, which is the single place to change their versions.
+HELM3_VERSION=v3.22.0
+HELM4_VERSION=v4.3.1
+
+# The control-plane processes in start order; they are stopped in reverse.
+COMPONENTS="etcd kube-apiserver kube-controller-manager"
+
+log() { printf '%s\n' "$*" >&2; }
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+need() {
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			die "$tool is required but not on PATH (Debian: apt-get install $tool)"
+	done
+}
+
+# pid_alive PID: true when PID runs and is one of ours, i.e. its command line
+# mentions this cluster's state directory. The check guards against killing an
+# unrelated process that inherited a recycled PID.
+pid_alive() {
+	[ -r "/proc/$1/cmdline" ] || return 1
+	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$PVC_GUARD_STATE"
+}
+
+# cluster_running: true when every component recorded in the state directory
+# is alive. Readiness is checked separately by the caller that needs it.
+cluster_running() {
+	for c in $COMPONENTS; do
+		[ -s "$PVC_GUARD_STATE/pids/$c" ] || return 1
+		pid_alive "$(cat "$PVC_GUARD_STATE/pids/$c")" || return 1
+	done
+}
+
+# with_lock CMD...: run CMD holding an exclusive lock for this state
+# directory, so concurrent up/down calls on one cluster take turns. The lock
+# file sits next to the state directory because down removes the directory.
+with_lock() {
+	mkdir -p "$(dirname "$PVC_GUARD_STATE")"
+	exec 9>"$PVC_GUARD_STATE.lock"
+	flock 9
+	"$@"
+}
+
+# stop_pid NAME PID: stop one recorded process and wait until it is gone:
+# TERM first so it shuts down cleanly, KILL if it has not exited after 10 s.
+stop_pid() {
+	local name=$1 pid=$2 i
+	pid_alive "$pid" || return 0
+	log "stopping $name (pid $pid)"
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 100); do
+		pid_alive "$pid" || return 0
+		sleep 0.1
+	done
+	log "$name (pid $pid) ignored SIGTERM for 10s; killing it"
+	kill -KILL "$pid" 2>/dev/null || true
+	for i in $(seq 50); do
+		pid_alive "$pid" || return 0
+		sleep 0.1
+	done
+	die "$name (pid $pid) is still running after SIGKILL"
+}
+
+# stop_cluster: stop every process recorded in the state directory, newest
+# first (the watchdog, then the control plane in reverse start order), then
+# remove the state. A process never stops itself: the watchdog runs this too.
+stop_cluster() {
+	local c pid order=""
+	for c in $COMPONENTS; do order="$c $order"; done
+	order="watchdog $order"
+	[ -d "$PVC_GUARD_STATE" ] || return 0
+	for c in $order; do
+		[ -s "$PVC_GUARD_STATE/pids/$c" ] || continue
+		pid=$(cat "$PVC_GUARD_STATE/pids/$c")
+		[ "$pid" = "$$" ] || stop_pid "$c" "$pid"
+	done
+	rm -rf "$PVC_GUARD_STATE"
+}

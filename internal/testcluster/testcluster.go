@@ -1,0 +1,390 @@
+// Package testcluster gives end-to-end tests a real Kubernetes control plane
+// (etcd, kube-apiserver and kube-controller-manager, built by
+// `make cluster-build` and started by cluster/up.sh) and the real helm3 and
+// helm4 CLIs.
+//
+// A test process shares one cluster. Get finds it, in this order:
+//
+//  1. the cluster whose admin kubeconfig PVC_GUARD_KUBECONFIG names;
+//  2. a running cluster in the default state directory (`make cluster-up`),
+//     which is reused and left running;
+//  3. a new cluster in a private state directory, started on first use and
+//     stopped by Main after the tests, or by a watchdog process if the test
+//     binary dies first (panic, timeout, kill).
+//
+// Every test gets its own namespace (Namespace) and its own Helm homes
+// (Helm), so tests can run in parallel and never touch the user's Helm
+// setup. When the binaries are missing, tests are skipped, or fail when
+// PVC_GUARD_E2E=require (as `make test` and CI set it).
+package testcluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Environment variables that steer the package.
+const (
+	// EnvE2E set to "require" turns a missing cluster into a test failure
+	// instead of a skip.
+	EnvE2E = "PVC_GUARD_E2E"
+	// EnvKubeconfig names the admin kubeconfig of a running cluster to use
+	// instead of starting one.
+	EnvKubeconfig = "PVC_GUARD_KUBECONFIG"
+)
+
+// buildHint tells the reader of a skip or failure how to get the binaries.
+const buildHint = "build them with `make cluster-build` in the repository root (about 8 minutes the first time)"
+
+// Cluster is a running control plane.
+type Cluster struct {
+	// Kubeconfig is the path of an admin (system:masters) kubeconfig.
+	Kubeconfig string
+	// Config and Client talk to the cluster as that admin.
+	Config *rest.Config
+	Client kubernetes.Interface
+	// BinDir holds kubectl, helm3 and helm4 (and the control plane).
+	BinDir string
+
+	// stop stops the cluster; nil when this process did not start it.
+	stop func() error
+}
+
+// The cluster of this test process, found or started by the first Get.
+var (
+	once      sync.Once
+	shared    *Cluster
+	sharedErr error
+)
+
+// Main runs the tests of a package, then stops the cluster if this process
+// started one. Use it from TestMain:
+//
+//	func TestMain(m *testing.M) { testcluster.Main(m) }
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) (code int) {
+	// Deferred, so the cluster is stopped even if m.Run panics on this
+	// goroutine; a panicking test goroutine kills the process instead, and
+	// then the watchdog started by up.sh --owner stops the cluster.
+	defer func() {
+		if err := Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "testcluster:", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}()
+	return m.Run()
+}
+
+// Get returns this test process's cluster, starting it on first use. It
+// skips t (or fails it under PVC_GUARD_E2E=require) when the binaries are
+// missing, and fails t when a cluster cannot be found or started.
+func Get(t testing.TB) *Cluster {
+	t.Helper()
+	once.Do(func() {
+		began := time.Now()
+		shared, sharedErr = find()
+		if sharedErr == nil && shared.stop != nil {
+			t.Logf("started a control plane in %s", time.Since(began).Round(100*time.Millisecond))
+		}
+	})
+	if sharedErr != nil {
+		failOrSkip(t, sharedErr)
+	}
+	return shared
+}
+
+// Stop stops the cluster if this process started it. Main calls it; tests
+// that do not use Main need not, since the watchdog stops the cluster soon
+// after the test process exits.
+func Stop() error {
+	if shared == nil || shared.stop == nil {
+		return nil
+	}
+	err := shared.stop()
+	shared.stop = nil
+	return err
+}
+
+// missingError reports binaries that `make cluster-build` would provide.
+type missingError struct{ paths []string }
+
+func (e *missingError) Error() string {
+	return fmt.Sprintf("missing %s: %s", strings.Join(e.paths, ", "), buildHint)
+}
+
+// failOrSkip ends t because of err: a skip when only binaries are missing
+// and PVC_GUARD_E2E is not "require", a failure otherwise.
+func failOrSkip(t testing.TB, err error) {
+	t.Helper()
+	var missing *missingError
+	if errors.As(err, &missing) && os.Getenv(EnvE2E) != "require" {
+		t.Skipf("skipping end-to-end test: %v (set %s=require to fail instead)", err, EnvE2E)
+	}
+	t.Fatalf("end-to-end test needs a cluster: %v", err)
+}
+
+// find connects to the cluster named by PVC_GUARD_KUBECONFIG, else to the
+// one running in the default state directory, else starts a private one.
+func find() (*Cluster, error) {
+	paths, err := locate()
+	if err != nil {
+		return nil, err
+	}
+	if kubeconfig := os.Getenv(EnvKubeconfig); kubeconfig != "" {
+		c, err := connect(kubeconfig, paths.bin)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%s: %w", EnvKubeconfig, kubeconfig, err)
+		}
+		return c, nil
+	}
+	if c, err := connect(filepath.Join(paths.state, "admin.kubeconfig"), paths.bin); err == nil {
+		return c, nil
+	}
+	if err := checkBinaries(paths.bin, "etcd", "kube-apiserver", "kube-controller-manager", "kubectl"); err != nil {
+		return nil, err
+	}
+	return startPrivate(paths)
+}
+
+// paths are where the scripts, binaries and default state live; they
+// follow the same environment variables and defaults as cluster/lib.sh.
+type paths struct {
+	scripts string // the repository's cluster/ directory
+	bin     string // CLUSTER_BIN
+	state   string // PVC_GUARD_STATE
+}
+
+func locate() (paths, error) {
+	scripts, err := findScripts()
+	if err != nil {
+		return paths{}, err
+	}
+	cache := os.Getenv("PVC_GUARD_CACHE")
+	if cache == "" {
+		dir, err := os.UserCacheDir() // $XDG_CACHE_HOME or ~/.cache, as lib.sh
+		if err != nil {
+			return paths{}, fmt.Errorf("locating the pvc-guard cache: %w", err)
+		}
+		cache = filepath.Join(dir, "pvc-guard")
+	}
+	p := paths{
+		scripts: scripts,
+		bin:     envOr("CLUSTER_BIN", filepath.Join(cache, "bin")),
+		state:   envOr("PVC_GUARD_STATE", filepath.Join(cache, "cluster")),
+	}
+	return p, nil
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// findScripts walks up from the working directory (a test runs in its
+// package's directory) to the repository's cluster/ directory.
+func findScripts() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding cluster/up.sh: %w", err)
+	}
+	for {
+		candidate := filepath.Join(dir, "cluster")
+		if _, err := os.Stat(filepath.Join(candidate, "up.sh")); err == nil {
+			return candidate, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cluster/up.sh not found in the working directory or any parent")
+		}
+		dir = parent
+	}
+}
+
+func checkBinaries(dir string, names ...string) error {
+	var missing []string
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); err != nil {
+			missing = append(missing, path)
+		}
+	}
+	if len(missing) > 0 {
+		return &missingError{paths: missing}
+	}
+	return nil
+}
+
+// connect loads kubeconfig and checks that the API server is ready.
+func connect(kubeconfig, bin string) (*Cluster, error) {
+	config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("creating a client: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	body, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("API server at %s is not ready: %w", config.Host, err)
+	}
+	if string(body) != "ok" {
+		return nil, fmt.Errorf("API server at %s is not ready: /readyz says %q", config.Host, body)
+	}
+	return &Cluster{Kubeconfig: kubeconfig, Config: config, Client: client, BinDir: bin}, nil
+}
+
+// startPrivate starts a cluster in a fresh state directory, so that parallel
+// test processes (go test runs packages in parallel) never share or race for
+// one. up.sh --owner ties the cluster to this process: its watchdog stops
+// the cluster if the process dies without calling Stop.
+func startPrivate(p paths) (*Cluster, error) {
+	dir, err := os.MkdirTemp("", "pvc-guard-e2e-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a state directory: %w", err)
+	}
+	// The scripts put a lock file next to the state directory, so the state
+	// is a subdirectory and removing dir removes both.
+	state := filepath.Join(dir, "cluster")
+	script := func(name string, args ...string) error {
+		cmd := exec.Command(filepath.Join(p.scripts, name), args...)
+		cmd.Env = append(os.Environ(), "CLUSTER_BIN="+p.bin, "PVC_GUARD_STATE="+state)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%s: %w\n%s", name, err, out)
+		}
+		return nil
+	}
+	stop := func() error {
+		if err := script("down.sh"); err != nil {
+			return fmt.Errorf("stopping the test cluster: %w", err)
+		}
+		return os.RemoveAll(dir)
+	}
+	if err := script("up.sh", "--owner", fmt.Sprint(os.Getpid())); err != nil {
+		// up.sh has stopped whatever it started.
+		return nil, errors.Join(fmt.Errorf("starting a test cluster: %w", err), os.RemoveAll(dir))
+	}
+	c, err := connect(filepath.Join(state, "admin.kubeconfig"), p.bin)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("connecting to the test cluster: %w", err), stop())
+	}
+	c.stop = stop
+	return c, nil
+}
+
+// Helm runs one Helm CLI (helm3 or helm4) against a cluster.
+type Helm struct {
+	// Bin is the path of the helm binary.
+	Bin string
+	// Env is the complete environment of every run: the test process's,
+	// minus HELM_* and KUBECONFIG, plus the cluster's kubeconfig, private
+	// Helm homes and BinDir first on PATH.
+	Env []string
+
+	t testing.TB
+}
+
+// HelmVersion names a Helm CLI built by `make cluster-build`.
+type HelmVersion string
+
+// The two Helm majors pvc-guard supports.
+const (
+	Helm3 HelmVersion = "helm3"
+	Helm4 HelmVersion = "helm4"
+)
+
+// Helm returns a Helm CLI with cache, config and data homes private to t.
+// Every call makes new homes; call it once per major in a test that needs
+// both (Helm 3 refuses plugin files written for Helm 4, so they must not
+// share a home).
+func (c *Cluster) Helm(t testing.TB, version HelmVersion) *Helm {
+	t.Helper()
+	if err := checkBinaries(c.BinDir, string(version)); err != nil {
+		failOrSkip(t, err)
+	}
+	home := t.TempDir()
+	env := []string{
+		"KUBECONFIG=" + c.Kubeconfig,
+		"HELM_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"HELM_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"HELM_DATA_HOME=" + filepath.Join(home, "data"),
+	}
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "HELM_") || name == "KUBECONFIG":
+			// Never let the developer's Helm setup leak into a test.
+		case name == "PATH":
+			env = append(env, "PATH="+c.BinDir+string(os.PathListSeparator)+value)
+		default:
+			env = append(env, kv)
+		}
+	}
+	return &Helm{Bin: filepath.Join(c.BinDir, string(version)), Env: env, t: t}
+}
+
+// Result is the outcome of one Helm run.
+type Result struct {
+	Stdout, Stderr string
+	// Err is nil when Helm exited 0, an *exec.ExitError otherwise.
+	Err error
+}
+
+// Run runs Helm with args and returns what it printed. It is cancelled when
+// the test ends.
+func (h *Helm) Run(args ...string) Result {
+	h.t.Helper()
+	cmd := exec.CommandContext(h.t.Context(), h.Bin, args...)
+	cmd.Env = h.Env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	h.t.Logf("$ %s %s (exit: %v)", filepath.Base(h.Bin), strings.Join(args, " "), exitStatus(err))
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
+}
+
+// MustRun is Run that fails the test, showing Helm's output, unless Helm
+// exits 0. It returns Helm's standard output.
+func (h *Helm) MustRun(args ...string) string {
+	h.t.Helper()
+	r := h.Run(args...)
+	if r.Err != nil {
+		h.t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s",
+			filepath.Base(h.Bin), strings.Join(args, " "), r.Err, r.Stdout, r.Stderr)
+	}
+	return r.Stdout
+}
+
+func exitStatus(err error) string {
+	if err == nil {
+		return "0"
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return fmt.Sprint(exit.ExitCode())
+	}
+	return err.Error()
+}
