@@ -202,6 +202,9 @@ func (r *Renderer) newClaim(doc document, item int, obj *yaml.Node) (*claim, err
 	if err != nil {
 		return nil, fmt.Errorf("decoding PersistentVolumeClaim: %w", err)
 	}
+	if err := requireStringKeys(object, nil); err != nil {
+		return nil, err
+	}
 	name, _ := valueAt(object, []string{"metadata", "name"}).(string)
 	if name == "" {
 		return nil, fmt.Errorf("PersistentVolumeClaim without metadata.name; give the claim a name in its template")
@@ -214,6 +217,29 @@ func (r *Renderer) newClaim(doc document, item int, obj *yaml.Node) (*claim, err
 		namespace = corev1.NamespaceDefault
 	}
 	return &claim{doc: doc, item: item, key: ObjectKey{namespace, name}, source: sourceOf(doc.raw), object: object}, nil
+}
+
+// requireStringKeys rejects mappings with keys that are not strings (null,
+// numbers, nested mappings): no Kubernetes object has them, and rules could
+// not read such a claim.
+func requireStringKeys(v any, path []string) error {
+	switch t := v.(type) {
+	case map[string]any:
+		for key, child := range t {
+			if err := requireStringKeys(child, append(path, key)); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, child := range t {
+			if err := requireStringKeys(child, path); err != nil {
+				return err
+			}
+		}
+	case map[any]any:
+		return fmt.Errorf("PersistentVolumeClaim field %s has a key that is not a string; Kubernetes objects only have string keys", fieldPath(path))
+	}
+	return nil
 }
 
 // attachLiveState fetches every live claim in one call.

@@ -78,18 +78,25 @@ func mayHoldClaim(raw []byte) bool {
 	return bytes.Contains(raw, claimKind) || bytes.IndexByte(raw, '\\') >= 0
 }
 
-// sourceOf returns the template file Helm names in a "# Source: " comment.
+// sourceOf returns the template file Helm names in a "# Source: " comment
+// at the start of a line.
 func sourceOf(raw []byte) string {
 	const marker = "# Source: "
-	i := bytes.Index(raw, []byte(marker))
-	if i < 0 || (i > 0 && raw[i-1] != '\n') {
-		return ""
+	for pos := 0; ; {
+		i := bytes.Index(raw[pos:], []byte(marker))
+		if i < 0 {
+			return ""
+		}
+		at := pos + i
+		if at == 0 || raw[at-1] == '\n' {
+			line := raw[at+len(marker):]
+			if end := bytes.IndexByte(line, '\n'); end >= 0 {
+				line = line[:end]
+			}
+			return string(bytes.TrimSpace(line))
+		}
+		pos = at + len(marker)
 	}
-	line := raw[i+len(marker):]
-	if end := bytes.IndexByte(line, '\n'); end >= 0 {
-		line = line[:end]
-	}
-	return string(bytes.TrimSpace(line))
 }
 
 // lineOf returns the 1-based line number of a byte offset in the stream.

@@ -1,0 +1,10 @@
+package renderer
+
+// SplitForTest exposes the stream splitter to the external test package.
+func SplitForTest(in []byte) [][]byte {
+	var docs [][]byte
+	for _, d := range splitDocuments(in) {
+		docs = append(docs, d.raw)
+	}
+	return docs
+}

@@ -1,0 +1,112 @@
+package renderer
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestSplitDocuments(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"empty input", "", nil},
+		{"one document without separator", "a: 1\n", []string{"a: 1\n"}},
+		{"leading separator", "---\na: 1\n", []string{"---\na: 1\n"}},
+		{"two documents", "---\na: 1\n---\nb: 2\n", []string{"---\na: 1\n", "---\nb: 2\n"}},
+		{"text before the first separator", "# c\n---\na: 1\n", []string{"# c\n", "---\na: 1\n"}},
+		{"separator with trailing blank and comment", "a: 1\n--- # next\nb: 2\n", []string{"a: 1\n", "--- # next\nb: 2\n"}},
+		{"CRLF separator", "a: 1\r\n---\r\nb: 2\r\n", []string{"a: 1\r\n", "---\r\nb: 2\r\n"}},
+		{"separator at end of input", "a: 1\n---", []string{"a: 1\n", "---"}},
+		{"empty documents", "---\n---\n", []string{"---\n", "---\n"}},
+		{"dashes inside a line are content", "a: ---\nb: x---\n", []string{"a: ---\nb: x---\n"}},
+		{"four dashes are content", "a: |\n----\n", []string{"a: |\n----\n"}},
+		{"indented dashes are content", "a: |\n  ---\n", []string{"a: |\n  ---\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			docs := splitDocuments([]byte(tt.in))
+			var got []string
+			for i, d := range docs {
+				if d.index != i {
+					t.Errorf("document %d has index %d", i, d.index)
+				}
+				if string(d.raw) != tt.in[d.offset:d.offset+len(d.raw)] {
+					t.Errorf("document %d: offset %d does not point at its bytes", i, d.offset)
+				}
+				got = append(got, string(d.raw))
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("document %d: got %q, want %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestMayHoldClaim(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want bool
+	}{
+		{"plain kind", "kind: PersistentVolumeClaim\n", true},
+		{"quoted kind", "kind: 'PersistentVolumeClaim'\n", true},
+		{"JSON", `{"kind":"PersistentVolumeClaim"}`, true},
+		{"flow style", "{kind: PersistentVolumeClaim}", true},
+		{"List item", "kind: List\nitems:\n- kind: PersistentVolumeClaim\n", true},
+		{"escape sequence may hide the kind", `kind: "\x50ersistentVolumeClaim"`, true},
+		{"JSON unicode escape may hide the kind", `{"kind":"\u0050ersistentVolumeClaim"}`, true},
+		{"other kind", "kind: ConfigMap\ndata: {a: b}\n", false},
+		{"volume, not claim", "kind: PersistentVolume\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mayHoldClaim([]byte(tt.doc)); got != tt.want {
+				t.Errorf("mayHoldClaim(%q) = %v, want %v", tt.doc, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSourceOf(t *testing.T) {
+	tests := []struct{ doc, want string }{
+		{"---\n# Source: chart/templates/pvc.yaml\nkind: X\n", "chart/templates/pvc.yaml"},
+		{"# Source: a.yaml\r\n", "a.yaml"},
+		{"kind: X\n", ""},
+		{"note: see # Source: inline\n# Source: real.yaml\n", "real.yaml"},
+	}
+	for _, tt := range tests {
+		if got := sourceOf([]byte(tt.doc)); got != tt.want {
+			t.Errorf("sourceOf(%q) = %q, want %q", tt.doc, got, tt.want)
+		}
+	}
+}
+
+// FuzzSplitDocuments: concatenating the documents always gives the input
+// back, and every document but the first starts with a separator.
+func FuzzSplitDocuments(f *testing.F) {
+	for _, seed := range []string{"", "---\n", "a: 1\n---\nb: 2", "---\r\n---\n--- x\n----\n", "\n---\n\n---"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var joined bytes.Buffer
+		for i, d := range splitDocuments(in) {
+			if len(d.raw) == 0 {
+				t.Fatalf("document %d is empty", i)
+			}
+			if i > 0 && !isSeparatorAt(d.raw, 0) {
+				t.Fatalf("document %d does not start with a separator: %q", i, d.raw)
+			}
+			joined.Write(d.raw)
+		}
+		if !bytes.Equal(joined.Bytes(), in) {
+			t.Fatalf("split lost bytes: %q -> %q", in, joined.Bytes())
+		}
+	})
+}
