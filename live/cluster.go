@@ -138,7 +138,7 @@ func (c *Cluster) explain(err error, verb, resource, namespace string) error {
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("the API server at %s rejected the credentials: check --kubeconfig and --kube-context: %w", c.Host, err)
 	case apierrors.IsTimeout(err), apierrors.IsServerTimeout(err), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("timed out on %s %s %s at %s: raise --timeout or check the cluster: %w", verb, resource, scope, c.Host, err)
+		return fmt.Errorf("timed out on %s %s %s at %s: raise --request-timeout or check the cluster: %w", verb, resource, scope, c.Host, err)
 	}
 	return fmt.Errorf("cannot %s %s %s at %s: check that the cluster is reachable with --kubeconfig and --kube-context, or pass --live-state: %w", verb, resource, scope, c.Host, err)
 }

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"sigs.k8s.io/yaml"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
@@ -47,19 +47,11 @@ func printRules(out io.Writer, format string, rules []renderer.Rule) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rules)
 	case "yaml":
-		data, err := json.Marshal(rules)
+		data, err := yaml.Marshal(rules)
 		if err != nil {
-			return err
+			return fmt.Errorf("encoding rules: %w", err)
 		}
-		node, err := yaml.ConvertJSONToYamlNode(string(data))
-		if err != nil {
-			return err
-		}
-		text, err := node.String()
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(out, text)
+		_, err = out.Write(data)
 		return err
 	}
 	return fmt.Errorf("--output must be one of table, json, yaml; not %q", strings.TrimSpace(format))
