@@ -15,7 +15,7 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
@@ -54,21 +54,24 @@ func NewSnapshot() *Snapshot {
 }
 
 // Add reads YAML or JSON documents, unpacking Lists, into the snapshot.
+// Documents are decoded straight to maps with the YAML parser: going
+// through JSON, as apimachinery's decoder does, costs several times more
+// on snapshots of thousands of claims.
 func (s *Snapshot) Add(data []byte) error {
-	reader := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for doc := 0; ; doc++ {
-		var obj unstructured.Unstructured
-		err := reader.Decode(&obj.Object)
+		var obj map[string]any
+		err := dec.Decode(&obj)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("document %d: %w", doc, err)
 		}
-		if obj.Object == nil {
+		if obj == nil {
 			continue
 		}
-		if err := s.addObject(&obj); err != nil {
+		if err := s.addObject(&unstructured.Unstructured{Object: obj}); err != nil {
 			return fmt.Errorf("document %d: %w", doc, err)
 		}
 	}

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -18,29 +22,23 @@ type fieldEdit struct {
 }
 
 // errNeedsReencode tells applyEdits that a text splice is not safe here (a
-// flow-style mapping such as a JSON document, or a key that does not start
-// its line) and the document must be re-encoded instead.
+// flow-style mapping such as a JSON document, a key that does not start its
+// line, or two edits touching the same lines) and the document must be
+// re-encoded instead.
 var errNeedsReencode = errors.New("document layout needs re-encoding")
 
 // applyEdits rewrites a document so it differs from raw only in the edited
 // fields, then adds one comment line per note below the document's leading
 // comments. Block-style YAML (what Helm renders) is edited as text, so
 // quoting, comments, key order and blank lines elsewhere survive; other
-// layouts fall back to re-encoding the document.
-func applyEdits(raw []byte, edits []fieldEdit, notes []string) ([]byte, error) {
-	text := raw
-	for i, edit := range edits {
-		next, err := spliceEdit(text, edit)
-		if errors.Is(err, errNeedsReencode) {
-			if text, err = reencode(text, edits[i:]); err != nil {
-				return nil, err
-			}
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		text = next
+// layouts fall back to re-encoding the document. doc is raw parsed.
+func applyEdits(raw []byte, doc *yaml.Node, edits []fieldEdit, notes []string) ([]byte, error) {
+	text, err := spliceEdits(raw, doc, edits)
+	if errors.Is(err, errNeedsReencode) {
+		text, err = reencode(raw, doc, edits)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return insertNotes(text, notes), nil
 }
@@ -77,37 +75,81 @@ func objectNode(doc *yaml.Node, item int) *yaml.Node {
 	return items.Content[item]
 }
 
-// spliceEdit applies one edit to the text of a block-style document.
-func spliceEdit(text []byte, edit fieldEdit) ([]byte, error) {
-	doc, err := parseDocument(text)
-	if err != nil {
-		return nil, err
+// splice replaces lines first..last (1-based, inclusive) of a document with
+// text; an insertion has last = first-1.
+type splice struct {
+	first, last int
+	col         int // indentation of the edited mapping
+	order       int // position of the edit in the rule order
+	text        []byte
+}
+
+func (sp splice) isInsert() bool { return sp.last < sp.first }
+
+// spliceEdits plans every edit against the one parse of the document and
+// applies them in a single pass.
+func spliceEdits(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error) {
+	s := newSplicer(text)
+	var planned []splice
+	for i, edit := range edits {
+		sp, ok, err := s.plan(doc, edit)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			sp.order = i
+			planned = append(planned, sp)
+		}
 	}
+	// At one position, insertions go before a replaced entry, and deeper
+	// mappings' entries before shallower ones: the shallower entry closes
+	// the deeper block.
+	sort.SliceStable(planned, func(i, j int) bool {
+		a, b := planned[i], planned[j]
+		if a.first != b.first {
+			return a.first < b.first
+		}
+		if a.isInsert() != b.isInsert() {
+			return a.isInsert()
+		}
+		if a.col != b.col {
+			return a.col > b.col
+		}
+		return a.order < b.order
+	})
+	return s.apply(planned)
+}
+
+// plan locates one edit in the parsed document; ok is false when the edit
+// changes nothing (removing an absent field).
+func (s *splicer) plan(doc *yaml.Node, edit fieldEdit) (sp splice, ok bool, err error) {
 	m := objectNode(doc, edit.item)
 	if m == nil {
-		return nil, fmt.Errorf("object %d is gone from the document", edit.item)
+		return splice{}, false, fmt.Errorf("object %d is gone from the document", edit.item)
 	}
-	s := newSplicer(text)
 	for depth, key := range edit.path {
 		if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {
-			return nil, errNeedsReencode
+			return splice{}, false, errNeedsReencode
 		}
 		child := mappingValue(m, key)
 		last := depth == len(edit.path)-1
 		switch {
 		case child == nil && edit.remove:
-			return text, nil
+			return splice{}, false, nil
 		case child == nil:
-			return s.insertEntry(m, key, nested(edit.path[depth+1:], edit.value))
+			sp, err := s.insertEntry(m, key, nested(edit.path[depth+1:], edit.value))
+			return sp, err == nil, err
 		case last && edit.remove:
-			return s.replaceEntry(m, key, nil)
+			sp, err := s.replaceEntry(m, key, nil)
+			return sp, err == nil, err
 		case last || child.Kind != yaml.MappingNode || child.Style&yaml.FlowStyle != 0 || len(child.Content) == 0:
 			value := nested(edit.path[depth+1:], edit.value)
-			return s.replaceEntry(m, key, &value)
+			sp, err := s.replaceEntry(m, key, &value)
+			return sp, err == nil, err
 		}
 		m = child
 	}
-	return nil, fmt.Errorf("empty field path")
+	return splice{}, false, fmt.Errorf("empty field path")
 }
 
 // nested wraps value in maps along path: nested([a b], v) = {a: {b: v}}.
@@ -170,66 +212,109 @@ func (s *splicer) entryEnd(keyLine, col int) int {
 	return end
 }
 
-// replaceEntry replaces the entry of key in mapping m with key: value, or
-// removes it when value is nil.
-func (s *splicer) replaceEntry(m *yaml.Node, key string, value *any) ([]byte, error) {
+// replaceEntry plans replacing the entry of key in mapping m with
+// key: value, or removing it when value is nil.
+func (s *splicer) replaceEntry(m *yaml.Node, key string, value *any) (splice, error) {
 	keyNode := m.Content[keyIndex(m, key)]
 	col := keyNode.Column - 1
 	if prefix := s.line(keyNode.Line); col > len(prefix) || len(bytes.TrimLeft(prefix[:col], " ")) > 0 {
-		return nil, errNeedsReencode
+		return splice{}, errNeedsReencode
 	}
-	var replacement []byte
-	if value != nil {
-		node, err := valueNode(key, *value)
-		if err != nil {
-			return nil, err
-		}
-		keepQuoting(node, m.Content[keyIndex(m, key)+1])
-		if replacement, err = s.renderEntry(key, node, col); err != nil {
-			return nil, err
-		}
+	sp := splice{first: keyNode.Line, last: s.entryEnd(keyNode.Line, col), col: col}
+	if value == nil {
+		return sp, nil
 	}
-	return s.splice(keyNode.Line, s.entryEnd(keyNode.Line, col), replacement), nil
+	node, err := valueNode(key, *value)
+	if err != nil {
+		return splice{}, err
+	}
+	keepQuoting(node, m.Content[keyIndex(m, key)+1])
+	sp.text, err = s.renderEntry(key, node, col)
+	return sp, err
 }
 
-// insertEntry adds key: value after the last entry of mapping m.
-func (s *splicer) insertEntry(m *yaml.Node, key string, value any) ([]byte, error) {
+// insertEntry plans adding key: value after the last entry of mapping m.
+func (s *splicer) insertEntry(m *yaml.Node, key string, value any) (splice, error) {
 	col := m.Content[0].Column - 1
 	lastKey := m.Content[len(m.Content)-2]
 	node, err := valueNode(key, value)
 	if err != nil {
-		return nil, err
-	}
-	entry, err := s.renderEntry(key, node, col)
-	if err != nil {
-		return nil, err
+		return splice{}, err
 	}
 	after := s.entryEnd(lastKey.Line, lastKey.Column-1)
-	return s.splice(after+1, after, entry), nil
+	sp := splice{first: after + 1, last: after, col: col}
+	sp.text, err = s.renderEntry(key, node, col)
+	return sp, err
 }
 
-// splice replaces lines first..last (1-based, inclusive; last = first-1
-// inserts before first) with replacement, which ends with a line break.
-func (s *splicer) splice(first, last int, replacement []byte) []byte {
-	from, to := s.lineStart[first-1], s.lineStart[last]
+// apply writes the text with the sorted splices in one forward pass. Two
+// splices that touch the same lines cannot both be honoured as text.
+func (s *splicer) apply(splices []splice) ([]byte, error) {
 	var out bytes.Buffer
-	out.Grow(len(s.text) + len(replacement) + len(s.eol))
-	out.Write(s.text[:from])
-	if from == len(s.text) && from > 0 && s.text[from-1] != '\n' {
-		out.WriteString(s.eol) // inserting after a last line that has no line break
+	out.Grow(len(s.text) + 256*len(splices))
+	cursor := 0
+	for _, sp := range splices {
+		from, to := s.lineStart[sp.first-1], s.lineStart[sp.last]
+		if from < cursor {
+			return nil, errNeedsReencode
+		}
+		out.Write(s.text[cursor:from])
+		s.writeAt(&out, from, sp.text)
+		cursor = max(to, from)
 	}
-	out.Write(replacement)
-	out.Write(s.text[to:])
-	return out.Bytes()
+	out.Write(s.text[cursor:])
+	return out.Bytes(), nil
 }
 
-// valueNode encodes a plain Go value as a YAML node.
-func valueNode(key string, value any) (*yaml.Node, error) {
-	node := &yaml.Node{}
-	if err := node.Encode(value); err != nil {
-		return nil, fmt.Errorf("encoding %s: %w", key, err)
+// writeAt writes inserted text that lands at byte offset at of the text,
+// adding the line break a last line without one lacks.
+func (s *splicer) writeAt(out *bytes.Buffer, at int, text []byte) {
+	if written := out.Bytes(); at == len(s.text) && len(written) > 0 && written[len(written)-1] != '\n' {
+		out.WriteString(s.eol)
 	}
-	return node, nil
+	out.Write(text)
+}
+
+// valueNode builds the YAML node of a plain Go value (the shapes JSON and
+// unstructured objects use). Building it directly is far cheaper than
+// yaml.Node.Encode, which prints the value and parses it back.
+func valueNode(key string, value any) (*yaml.Node, error) {
+	scalar := func(tag, text string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: text}
+	}
+	switch v := value.(type) {
+	case nil:
+		return scalar("!!null", "null"), nil
+	case string:
+		return scalar("!!str", v), nil
+	case bool:
+		return scalar("!!bool", strconv.FormatBool(v)), nil
+	case int, int32, int64:
+		return scalar("!!int", fmt.Sprint(v)), nil
+	case float64:
+		return scalar("!!float", strconv.FormatFloat(v, 'g', -1, 64)), nil
+	case []any:
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, item := range v {
+			child, err := valueNode(key, item)
+			if err != nil {
+				return nil, err
+			}
+			seq.Content = append(seq.Content, child)
+		}
+		return seq, nil
+	case map[string]any:
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			child, err := valueNode(key, v[k])
+			if err != nil {
+				return nil, err
+			}
+			m.Content = append(m.Content, scalar("!!str", k), child)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("encoding %s: unsupported value type %T", key, value)
 }
 
 // keepQuoting gives a replacement string the quoting of the value it
@@ -262,14 +347,10 @@ func (s *splicer) renderEntry(key string, value *yaml.Node, col int) ([]byte, er
 	return out.Bytes(), nil
 }
 
-// reencode applies the remaining edits to the parsed document and encodes it
-// again. Only documents a text splice cannot handle (flow style, JSON) come
-// here; their leading separator line is kept as it was.
-func reencode(text []byte, edits []fieldEdit) ([]byte, error) {
-	doc, err := parseDocument(text)
-	if err != nil {
-		return nil, err
-	}
+// reencode applies the edits to the parsed document and encodes it again.
+// Only documents a text splice cannot handle (flow style, JSON) come here;
+// their leading separator line is kept as it was.
+func reencode(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error) {
 	for _, edit := range edits {
 		obj := objectNode(doc, edit.item)
 		if obj == nil {
@@ -313,9 +394,9 @@ func setNode(m *yaml.Node, edit fieldEdit) error {
 		case i < 0 && edit.remove:
 			return nil
 		case last || i < 0 || m.Content[i+1].Kind != yaml.MappingNode:
-			value := &yaml.Node{}
-			if err := value.Encode(nested(edit.path[depth+1:], edit.value)); err != nil {
-				return fmt.Errorf("encoding %s: %w", fieldPath(edit.path), err)
+			value, err := valueNode(fieldPath(edit.path), nested(edit.path[depth+1:], edit.value))
+			if err != nil {
+				return err
 			}
 			keyNode := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
 			matchFlowStyle(m, keyNode, value)
@@ -377,5 +458,11 @@ func insertNotes(text []byte, notes []string) []byte {
 	for _, note := range notes {
 		block.WriteString("# pvc-guard: " + note + s.eol)
 	}
-	return s.splice(at, at-1, block.Bytes())
+	from := s.lineStart[at-1]
+	var out bytes.Buffer
+	out.Grow(len(text) + block.Len() + len(s.eol))
+	out.Write(text[:from])
+	s.writeAt(&out, from, block.Bytes())
+	out.Write(text[from:])
+	return out.Bytes()
 }

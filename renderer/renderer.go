@@ -3,7 +3,9 @@ package renderer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
@@ -67,35 +69,56 @@ func (r *Renderer) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
 	return bytes.NewBuffer(out), nil
 }
 
-// Render rewrites the stream. On error the output is nil, so a caller never
-// forwards a half-rewritten stream; the report is returned whenever the
-// claims could be compared, conflicts included.
+// Render rewrites the stream and returns it whole. On error the output is
+// nil, so a caller never forwards a half-rewritten stream; the report is
+// returned whenever the claims could be compared, conflicts included.
 func (r *Renderer) Render(ctx context.Context, in []byte) ([]byte, *Report, error) {
+	result, err := r.Rewrite(ctx, in)
+	if conflicts := (*ConflictError)(nil); errors.As(err, &conflicts) {
+		return nil, conflicts.Report, err
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return result.Bytes(), result.Report, nil
+}
+
+// Rewrite does the work of Render but keeps the result as the input plus
+// the rewritten documents, so a large stream is written out (WriteTo)
+// without another copy of it in memory.
+func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	docs := splitDocuments(in)
 	claims, err := r.findClaims(in, docs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	report := &Report{ClaimsChecked: len(claims), Rewrites: []Finding{}, Conflicts: []Finding{}}
+	result := &Result{
+		Report:    &Report{ClaimsChecked: len(claims), Rewrites: []Finding{}, Conflicts: []Finding{}},
+		in:        in,
+		docs:      docs,
+		rewritten: map[int][]byte{},
+	}
 	if len(claims) == 0 {
-		return in, report, nil
+		return result, nil
 	}
 	if err := r.attachLiveState(ctx, claims); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	classes, err := r.fetchStorageClasses(ctx, claims)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	edits := r.decideAll(claims, classes, report)
-	if len(report.Conflicts) > 0 && r.conflictPolicy() == Fail {
-		return nil, report, &ConflictError{Conflicts: report.Conflicts}
+	edits := r.decideAll(claims, classes, result.Report)
+	if len(result.Report.Conflicts) > 0 && r.conflictPolicy() == Fail {
+		return nil, &ConflictError{Conflicts: result.Report.Conflicts, Report: result.Report}
 	}
-	out, err := assemble(in, docs, edits)
-	if err != nil {
-		return nil, report, err
+	for index, de := range edits {
+		doc := docs[index]
+		if result.rewritten[index], err = applyEdits(doc.raw, de.parsed, de.edits, de.notes); err != nil {
+			return nil, &DocumentError{Document: index, Source: sourceOf(doc.raw), Line: lineOf(in, doc.offset), Err: fmt.Errorf("rewriting: %w", err)}
+		}
 	}
-	return out, report, nil
+	return result, nil
 }
 
 func (r *Renderer) conflictPolicy() ConflictPolicy {
@@ -115,7 +138,8 @@ func (r *Renderer) rules() []Rule {
 // claim is one PersistentVolumeClaim found in the stream.
 type claim struct {
 	doc    document
-	item   int // index in a List's items, or -1
+	parsed *yaml.Node // the whole document, parsed once
+	item   int        // index in a List's items, or -1
 	key    ObjectKey
 	source string
 	object any // the chart's claim as plain Go values
@@ -183,7 +207,7 @@ func (r *Renderer) claimsIn(doc document) ([]*claim, error) {
 		if obj == root {
 			item = -1
 		}
-		c, err := r.newClaim(doc, item, obj)
+		c, err := r.newClaim(doc, parsed, item, obj)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +221,7 @@ func isClaim(obj *yaml.Node) bool {
 	return kind != nil && kind.Value == "PersistentVolumeClaim" && apiVersion != nil && apiVersion.Value == "v1"
 }
 
-func (r *Renderer) newClaim(doc document, item int, obj *yaml.Node) (*claim, error) {
+func (r *Renderer) newClaim(doc document, parsed *yaml.Node, item int, obj *yaml.Node) (*claim, error) {
 	object, err := decodeNode(obj)
 	if err != nil {
 		return nil, fmt.Errorf("decoding PersistentVolumeClaim: %w", err)
@@ -216,7 +240,7 @@ func (r *Renderer) newClaim(doc document, item int, obj *yaml.Node) (*claim, err
 	if namespace == "" {
 		namespace = corev1.NamespaceDefault
 	}
-	return &claim{doc: doc, item: item, key: ObjectKey{namespace, name}, source: sourceOf(doc.raw), object: object}, nil
+	return &claim{doc: doc, parsed: parsed, item: item, key: ObjectKey{namespace, name}, source: sourceOf(doc.raw), object: object}, nil
 }
 
 // requireStringKeys rejects mappings with keys that are not strings (null,
@@ -269,8 +293,9 @@ func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
 
 // docEdits collects the edits and notes for one document.
 type docEdits struct {
-	edits []fieldEdit
-	notes []string
+	parsed *yaml.Node
+	edits  []fieldEdit
+	notes  []string
 }
 
 // decideAll applies every rule to every live claim, filling the report and
@@ -309,7 +334,7 @@ func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *R
 	report.Rewrites = append(report.Rewrites, f)
 	de := edits[c.doc.index]
 	if de == nil {
-		de = &docEdits{}
+		de = &docEdits{parsed: c.parsed}
 		edits[c.doc.index] = de
 	}
 	de.edits = append(de.edits, fieldEdit{item: c.item, path: rule.Path, value: live, remove: isEmpty(live)})
@@ -380,23 +405,51 @@ func (r *Renderer) fetchStorageClasses(ctx context.Context, claims []*claim) (cl
 	}, nil
 }
 
-// assemble concatenates the documents, rewriting those with edits.
-func assemble(in []byte, docs []document, edits map[int]*docEdits) ([]byte, error) {
-	var out bytes.Buffer
-	out.Grow(len(in) + 1024*len(edits))
-	for _, doc := range docs {
-		de := edits[doc.index]
-		if de == nil {
-			out.Write(doc.raw)
+// Result is a rewritten stream.
+type Result struct {
+	Report    *Report
+	in        []byte
+	docs      []document
+	rewritten map[int][]byte // by document index
+}
+
+// WriteTo writes the stream: runs of untouched documents straight from the
+// input, rewritten documents in their place.
+func (res *Result) WriteTo(w io.Writer) (int64, error) {
+	var written int64
+	write := func(b []byte) error {
+		n, err := w.Write(b)
+		written += int64(n)
+		return err
+	}
+	start := 0 // offset of the first untouched byte not yet written
+	for _, doc := range res.docs {
+		text, ok := res.rewritten[doc.index]
+		if !ok {
 			continue
 		}
-		rewritten, err := applyEdits(doc.raw, de.edits, de.notes)
-		if err != nil {
-			return nil, &DocumentError{Document: doc.index, Source: sourceOf(doc.raw), Line: lineOf(in, doc.offset), Err: fmt.Errorf("rewriting: %w", err)}
+		if err := write(res.in[start:doc.offset]); err != nil {
+			return written, err
 		}
-		out.Write(rewritten)
+		if err := write(text); err != nil {
+			return written, err
+		}
+		start = doc.offset + len(doc.raw)
 	}
-	return out.Bytes(), nil
+	err := write(res.in[start:])
+	return written, err
+}
+
+// Bytes returns the whole stream.
+func (res *Result) Bytes() []byte {
+	size := len(res.in)
+	for _, text := range res.rewritten {
+		size += len(text)
+	}
+	var out bytes.Buffer
+	out.Grow(size)
+	res.WriteTo(&out) // writing to a bytes.Buffer cannot fail
+	return out.Bytes()
 }
 
 // sortedKeys returns a set's members in order, for stable lookups.

@@ -59,6 +59,8 @@ func (r *Report) Summary() string {
 // refuses and the ConflictPolicy is Fail. Nothing was written.
 type ConflictError struct {
 	Conflicts []Finding
+	// Report covers the whole render, rewrites included.
+	Report *Report
 }
 
 func (e *ConflictError) Error() string {

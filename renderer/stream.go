@@ -18,9 +18,10 @@ type document struct {
 // by a line break, a blank or the end of the input: the separators Helm itself
 // splits manifests on.
 func splitDocuments(in []byte) []document {
-	var docs []document
+	separators := separatorOffsets(in)
+	docs := make([]document, 0, len(separators)+1)
 	start := 0
-	for _, sep := range separatorOffsets(in) {
+	for _, sep := range separators {
 		if sep > start {
 			docs = append(docs, document{index: len(docs), offset: start, raw: in[start:sep]})
 		}

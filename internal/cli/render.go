@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +14,7 @@ import (
 	"helm.sh/helm/v3/pkg/cli"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/pvc-guard/pvc-guard/internal/input"
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
@@ -124,7 +125,12 @@ func (o *RenderOptions) Namespace() string {
 // stream succeeded; the report file is written even when conflicts stop the
 // render, since that is when it is most useful.
 func (o *RenderOptions) Run(ctx context.Context) error {
-	in, err := io.ReadAll(o.In)
+	// The whole stream is held until the end, so collecting garbage while
+	// it is read and split reclaims nothing; a user's GOGC still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	in, err := input.ReadAll(o.In)
 	if err != nil {
 		return fmt.Errorf("reading stdin: %w", err)
 	}
@@ -135,19 +141,33 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()
 	r := &renderer.Renderer{Live: state, Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict)}
-	out, report, renderErr := r.Render(ctx, in)
-	if report != nil && o.ReportFile != "" {
-		if err := writeJSON(o.ReportFile, report); err != nil {
-			return err
-		}
+	result, renderErr := r.Rewrite(ctx, in)
+	if err := o.writeReport(result, renderErr); err != nil {
+		return err
 	}
 	if renderErr != nil {
 		return renderErr
 	}
-	if _, err := io.Copy(o.Out, bytes.NewReader(out)); err != nil {
+	if _, err := result.WriteTo(o.Out); err != nil {
 		return fmt.Errorf("writing stdout: %w", err)
 	}
-	fmt.Fprintln(o.ErrOut, report.Summary())
+	fmt.Fprintln(o.ErrOut, result.Report.Summary())
+	return nil
+}
+
+// writeReport writes the JSON report when asked for, also when conflicts
+// stopped the render: that is when it is most useful.
+func (o *RenderOptions) writeReport(result *renderer.Result, renderErr error) error {
+	if o.ReportFile == "" {
+		return nil
+	}
+	var conflicts *renderer.ConflictError
+	switch {
+	case result != nil:
+		return writeJSON(o.ReportFile, result.Report)
+	case errors.As(renderErr, &conflicts):
+		return writeJSON(o.ReportFile, conflicts.Report)
+	}
 	return nil
 }
 

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package input
+
+import "io"
+
+// readMapped is unavailable without mmap; ReadAll reads normally.
+func readMapped(io.Reader) ([]byte, bool, error) { return nil, false, nil }
