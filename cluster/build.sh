@@ -14,6 +14,11 @@ CLUSTER_DIR=$(cd "$(dirname "$0")" && pwd)
 
 need go sha256sum
 
+# Helm is installed straight from the module proxy at these versions;
+# Kubernetes and etcd are pinned in build/go.mod, the one place to change them.
+HELM3_VERSION=v3.22.0
+HELM4_VERSION=v4.3.1
+
 MODULE_DIR=$CLUSTER_DIR/build
 PIN_DIR=$CLUSTER_BIN/.pins
 
@@ -54,10 +59,13 @@ export CGO_ENABLED=0
 
 STEPS=6
 step=0
+announced=""
 
-# build NAME PIN COMMAND...: run COMMAND (which must write $out) unless the
-# cached binary already carries PIN. The binary is moved into place only
+# build NAME PIN COMMAND...: run COMMAND (which must write $out/NAME) unless
+# the cached binary already carries PIN. The binary is moved into place only
 # after a successful build, so an interrupted build never leaves half a file.
+# The go tool's own output (mostly "go: downloading" lines) is kept out of
+# the way and shown only if the step fails.
 build() {
 	local name=$1 pin=$2
 	shift 2
@@ -66,13 +74,18 @@ build() {
 		log "[$step/$STEPS] $name: up to date ($pin)"
 		return
 	fi
+	if [ -z "$announced" ]; then
+		log "(a cold build takes about 8 minutes and 2.3 GB of RAM on two cores; later runs reuse it)"
+		announced=yes
+	fi
 	log "[$step/$STEPS] $name: building $pin ..."
 	local start=$SECONDS out
 	# The build commands see $out through bash's dynamic scoping.
 	out=$(mktemp -d "$CLUSTER_BIN/.build-$name.XXXXXX")
-	if ! "$@"; then
+	if ! "$@" >"$out/build.log" 2>&1; then
+		cat "$out/build.log" >&2
 		rm -rf "$out"
-		die "building $name failed (see the go output above)"
+		die "building $name failed (go's output above)"
 	fi
 	mv -f "$out/$name" "$CLUSTER_BIN/$name"
 	rm -rf "$out"
@@ -95,8 +108,7 @@ helm_install() {
 }
 
 mkdir -p "$CLUSTER_BIN" "$PIN_DIR"
-log "Building the local control plane and Helm into $CLUSTER_BIN"
-log "(a cold build takes about 8 minutes and 2.3 GB of RAM; later runs reuse it)"
+log "Local control plane and Helm binaries in $CLUSTER_BIN:"
 
 build kube-apiserver "$K8S_VERSION module:$MODULE_DIGEST" \
 	go_build k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver "$K8S_LDFLAGS"

@@ -14,6 +14,8 @@ cluster_running || die "no cluster is running in $PVC_GUARD_STATE: start one wit
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
 printf 'export KUBECONFIG=%s\n' "$(quote "$PVC_GUARD_STATE/admin.kubeconfig")"
+# $PATH stays literal: it expands when the caller evaluates the line.
+# shellcheck disable=SC2016
 printf 'export PATH=%s:"$PATH"\n' "$(quote "$CLUSTER_BIN")"
 printf 'export HELM_CACHE_HOME=%s\n' "$(quote "$PVC_GUARD_STATE/helm/cache")"
 printf 'export HELM_CONFIG_HOME=%s\n' "$(quote "$PVC_GUARD_STATE/helm/config")"

@@ -13,11 +13,6 @@ PVC_GUARD_CACHE=${PVC_GUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvc-guard}
 CLUSTER_BIN=${CLUSTER_BIN:-$PVC_GUARD_CACHE/bin}
 PVC_GUARD_STATE=${PVC_GUARD_STATE:-$PVC_GUARD_CACHE/cluster}
 
-# Helm is installed straight from the module proxy; Kubernetes and etcd are
-# pinned in build/go.mod, which is the single place to change their versions.
-HELM3_VERSION=v3.22.0
-HELM4_VERSION=v4.3.1
-
 # The control-plane processes in start order; they are stopped in reverse.
 COMPONENTS="etcd kube-apiserver kube-controller-manager"
 
@@ -64,17 +59,17 @@ with_lock() {
 # stop_pid NAME PID: stop one recorded process and wait until it is gone:
 # TERM first so it shuts down cleanly, KILL if it has not exited after 10 s.
 stop_pid() {
-	local name=$1 pid=$2 i
+	local name=$1 pid=$2
 	pid_alive "$pid" || return 0
 	log "stopping $name (pid $pid)"
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		pid_alive "$pid" || return 0
 		sleep 0.1
 	done
 	log "$name (pid $pid) ignored SIGTERM for 10s; killing it"
 	kill -KILL "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		pid_alive "$pid" || return 0
 		sleep 0.1
 	done

@@ -45,8 +45,8 @@ READY_TIMEOUT=60 # seconds, per component
 # started at the same moment from choosing the same ports.
 taken_ports=""
 free_port() {
-	local port hex i
-	for i in $(seq 200); do
+	local port hex
+	for _ in $(seq 200); do
 		port=$((20000 + RANDOM % 12000))
 		case " $taken_ports " in *" $port "*) continue ;; esac
 		hex=$(printf '%04X' "$port")
@@ -73,9 +73,9 @@ api_ready() {
 # wait_for NAME PROBE...: poll PROBE until it succeeds; fail (showing the
 # component's log) if NAME's process dies or READY_TIMEOUT passes.
 wait_for() {
-	local name=$1 i
+	local name=$1
 	shift
-	for i in $(seq $((READY_TIMEOUT * 10))); do
+	for _ in $(seq $((READY_TIMEOUT * 10))); do
 		if "$@" >/dev/null 2>&1; then
 			return
 		fi
@@ -100,25 +100,35 @@ start() {
 	echo $! >"$STATE/pids/$name"
 }
 
+# quiet CMD...: run CMD, showing its output only if it fails (openssl
+# reports progress and success on stderr).
+quiet() {
+	local out
+	if ! out=$("$@" 2>&1); then
+		printf '%s\n' "$out" >&2
+		return 1
+	fi
+}
+
 # certificate NAME SUBJECT EXTENSIONS: a P-256 key and a certificate signed
 # by the cluster CA, valid for a year.
 certificate() {
 	local name=$1 subject=$2 extensions=$3
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$name.key"
+	quiet openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$name.key"
 	printf '[req]\ndistinguished_name = dn\n[dn]\n' >"$PKI/req.cnf"
-	openssl req -new -config "$PKI/req.cnf" -key "$PKI/$name.key" -subj "$subject" -out "$PKI/$name.csr"
+	quiet openssl req -new -config "$PKI/req.cnf" -key "$PKI/$name.key" -subj "$subject" -out "$PKI/$name.csr"
 	printf '[ext]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n%s\n' \
 		"$extensions" >"$PKI/$name.ext"
-	openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+	quiet openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
 		-set_serial "0x$(openssl rand -hex 16)" -days 365 \
-		-extfile "$PKI/$name.ext" -extensions ext -out "$PKI/$name.crt" 2>/dev/null
+		-extfile "$PKI/$name.ext" -extensions ext -out "$PKI/$name.crt"
 	rm -f "$PKI/$name.csr" "$PKI/$name.ext" "$PKI/req.cnf"
 }
 
 make_pki() {
 	mkdir -p "$PKI"
 	chmod 700 "$PKI"
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/ca.key"
+	quiet openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/ca.key"
 	cat >"$PKI/ca.cnf" <<-CNF
 		[req]
 		distinguished_name = dn
@@ -131,7 +141,7 @@ make_pki() {
 		keyUsage = critical, keyCertSign, cRLSign
 		subjectKeyIdentifier = hash
 	CNF
-	openssl req -x509 -new -config "$PKI/ca.cnf" -key "$PKI/ca.key" -days 3650 -out "$PKI/ca.crt"
+	quiet openssl req -x509 -new -config "$PKI/ca.cnf" -key "$PKI/ca.key" -days 3650 -out "$PKI/ca.crt"
 	rm -f "$PKI/ca.cnf"
 
 	# 10.0.0.1 is the first address of --service-cluster-ip-range: the
@@ -144,8 +154,8 @@ subjectAltName = IP:127.0.0.1, IP:10.0.0.1, DNS:localhost, DNS:kubernetes, DNS:k
 
 	# Service-account tokens are signed by the API server and the token
 	# controller with this key; RSA is what every consumer accepts.
-	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
-	openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
+	quiet openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key"
+	quiet openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
 }
 
 # kubeconfig FILE USER: a kubeconfig for the certificate USER, certificates
@@ -224,6 +234,15 @@ watch_owner() {
 	echo $! >"$STATE/pids/watchdog"
 }
 
+stop_on_failure() {
+	local status=$?
+	if [ "$status" -ne 0 ]; then
+		log "start-up failed; stopping what was started"
+		stop_cluster
+	fi
+	exit "$status"
+}
+
 up() {
 	if cluster_running && api_ready; then
 		log "cluster already running in $STATE"
@@ -234,7 +253,7 @@ up() {
 		stop_cluster
 	fi
 	# From here on, a failure must not leave half a cluster behind.
-	trap 'status=$?; if [ $status -ne 0 ]; then log "start-up failed; stopping what was started"; stop_cluster; fi' EXIT
+	trap stop_on_failure EXIT
 	trap 'exit 130' INT TERM
 	start_cluster
 	if [ -n "$owner" ]; then
