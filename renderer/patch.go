@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -329,10 +330,13 @@ func keepQuoting(replacement, old *yaml.Node) {
 // renderEntry encodes key: value as block YAML indented by col spaces, in the
 // document's sequence style and line endings.
 func (s *splicer) renderEntry(key string, value *yaml.Node, col int) ([]byte, error) {
-	entry := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: key}, value}}
-	encoded, err := yaml.MarshalWithOptions(entry, &yaml.EncoderOptions{SeqIndent: s.seqStyle})
-	if err != nil {
-		return nil, fmt.Errorf("encoding %s: %w", key, err)
+	encoded, ok := scalarEntry(key, value)
+	if !ok {
+		entry := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: key}, value}}
+		var err error
+		if encoded, err = yaml.MarshalWithOptions(entry, &yaml.EncoderOptions{SeqIndent: s.seqStyle}); err != nil {
+			return nil, fmt.Errorf("encoding %s: %w", key, err)
+		}
 	}
 	indent := bytes.Repeat([]byte(" "), col)
 	var out bytes.Buffer
@@ -345,6 +349,52 @@ func (s *splicer) renderEntry(key string, value *yaml.Node, col int) ([]byte, er
 		out.WriteString(s.eol)
 	}
 	return out.Bytes(), nil
+}
+
+// scalarEntry writes "key: value" for the common case of a plain word
+// (volume names, class names, sizes) without starting a YAML encoder, which
+// costs more than the rest of a claim's rewrite. ok is false for anything
+// that might need quoting; the encoder handles those.
+func scalarEntry(key string, value *yaml.Node) (entry []byte, ok bool) {
+	if value.Kind != yaml.ScalarNode || value.Tag != "!!str" || !isPlainWord(key) {
+		return nil, false
+	}
+	switch {
+	case value.Style == 0 && isPlainWord(value.Value):
+		return []byte(key + ": " + value.Value + "\n"), true
+	case value.Style == yaml.DoubleQuotedStyle && isPlainWord(value.Value):
+		return []byte(key + ": \"" + value.Value + "\"\n"), true
+	}
+	return nil, false
+}
+
+// isPlainWord reports whether text reads back as the same string in plain
+// style under YAML 1.1 and 1.2 alike (Helm's parser is 1.1): letters,
+// digits and . _ / - only, starting with a letter or digit, and not a
+// number, boolean or null in either version.
+func isPlainWord(text string) bool {
+	if text == "" || !isAlnum(text[0]) {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; !isAlnum(c) && c != '.' && c != '_' && c != '/' && c != '-' {
+			return false
+		}
+	}
+	switch strings.ToLower(text) {
+	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+		return false
+	}
+	lower := strings.ToLower(text)
+	if strings.HasPrefix(lower, "0x") || strings.HasPrefix(lower, "0o") || strings.HasPrefix(lower, "0b") {
+		return false
+	}
+	_, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
+	return err != nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // reencode applies the edits to the parsed document and encodes it again.

@@ -130,13 +130,11 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	// Live state loads while stdin streams in: both can take a while.
+	state := live.LoadInBackground(o.liveState)
 	in, err := input.ReadAll(o.In)
 	if err != nil {
 		return fmt.Errorf("reading stdin: %w", err)
-	}
-	state, err := o.liveState()
-	if err != nil {
-		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()
@@ -147,6 +145,11 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	}
 	if renderErr != nil {
 		return renderErr
+	}
+	// A stream without claims never asked for live state; a broken
+	// --live-state or kubeconfig is still an error the user should see.
+	if _, err := state.Wait(ctx); err != nil {
+		return err
 	}
 	if _, err := result.WriteTo(o.Out); err != nil {
 		return fmt.Errorf("writing stdout: %w", err)

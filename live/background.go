@@ -1,0 +1,59 @@
+package live
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+
+	"github.com/pvc-guard/pvc-guard/renderer"
+)
+
+// Background is live state being loaded on another goroutine, so that
+// reading a large snapshot overlaps with reading and splitting the stream.
+// Its methods wait for the load to finish.
+type Background struct {
+	done  chan struct{}
+	state renderer.LiveState
+	err   error
+}
+
+var _ renderer.LiveState = (*Background)(nil)
+
+// LoadInBackground starts load and returns at once.
+func LoadInBackground(load func() (renderer.LiveState, error)) *Background {
+	b := &Background{done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		b.state, b.err = load()
+	}()
+	return b
+}
+
+// Wait returns the loaded state, or the load's error.
+func (b *Background) Wait(ctx context.Context) (renderer.LiveState, error) {
+	select {
+	case <-b.done:
+		return b.state, b.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Claims implements renderer.LiveState.
+func (b *Background) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+	state, err := b.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return state.Claims(ctx, keys)
+}
+
+// StorageClasses implements renderer.LiveState.
+func (b *Background) StorageClasses(ctx context.Context, names []string) (map[string]*storagev1.StorageClass, error) {
+	state, err := b.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return state.StorageClasses(ctx, names)
+}
