@@ -7,6 +7,8 @@ FUZZTIME    ?= 20s
 
 .PHONY: all build test unit-test vet bench fuzz clean
 
+include cluster/cluster.mk
+
 all: build
 
 build:
@@ -17,9 +19,10 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 
 # Every test: unit, golden, fuzz seeds, and the end-to-end tests against a
-# real control plane and real helm3/helm4 (built once, cached outside git).
-test: vet build
-	$(GO) test -count=1 ./...
+# real control plane and real helm3/helm4 (built once, cached outside git;
+# PVC_GUARD_E2E=require turns a missing binary into a failure, not a skip).
+test: vet build cluster-build
+	PVC_GUARD_E2E=require PVC_GUARD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 30m ./...
 
 unit-test:
 	$(GO) test -count=1 ./renderer/... ./live/... ./internal/cli/...
