@@ -33,8 +33,13 @@ need() {
 # mentions this cluster's state directory. The check guards against killing an
 # unrelated process that inherited a recycled PID.
 pid_alive() {
-	[ -r "/proc/$1/cmdline" ] || return 1
-	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$PVC_GUARD_STATE"
+	local cmdline
+	# The process may exit at any moment: a failed read means "not alive".
+	cmdline=$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null) || return 1
+	case $cmdline in
+	*"$PVC_GUARD_STATE"*) return 0 ;;
+	*) return 1 ;;
+	esac
 }
 
 # cluster_running: true when every component recorded in the state directory
