@@ -350,7 +350,7 @@ func conflictFix(rule Rule) string {
 
 // note is the comment line a rewritten document carries for one field.
 func note(f Finding) string {
-	return fmt.Sprintf("%s of %s = %s from the live claim (%s: %s)", f.Field, f.Name, displayValue(f.Live), f.Rule, f.Reason)
+	return fmt.Sprintf("%s of %s = %s from the live claim (%s: %s)", f.Field, f.Name, FormatValue(f.Live), f.Rule, f.Reason)
 }
 
 // classLookup answers whether a storage class allows volume expansion.

@@ -68,7 +68,7 @@ func (e *ConflictError) Error() string {
 	fmt.Fprintf(&b, "%d conflict(s) with the live cluster; nothing was written", len(e.Conflicts))
 	for _, c := range e.Conflicts {
 		fmt.Fprintf(&b, "\n  %s: %s: chart wants %s, live is %s\n    why: %s\n    fix: %s",
-			c.Resource(), c.Field, displayValue(c.Chart), displayValue(c.Live), c.Reason, c.Fix)
+			c.Resource(), c.Field, FormatValue(c.Chart), FormatValue(c.Live), c.Reason, c.Fix)
 	}
 	return b.String()
 }

@@ -171,8 +171,9 @@ func unionKeys(a, b map[string]any) []string {
 	return keys
 }
 
-// displayValue renders a value compactly for messages: JSON, or "<unset>".
-func displayValue(v any) string {
+// FormatValue renders a field value compactly for messages: JSON, or
+// "<unset>" for an absent or empty value.
+func FormatValue(v any) string {
 	if isEmpty(v) {
 		return "<unset>"
 	}

@@ -11,8 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"helm.sh/helm/v3/pkg/cli"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/pvc-guard/pvc-guard/internal/input"
 	"github.com/pvc-guard/pvc-guard/live"
@@ -33,9 +31,8 @@ const renderExamples = `  # Helm 3: upgrade through pvc-guard (Helm passes no na
 // RenderOptions are the options of `pvc-guard render`.
 type RenderOptions struct {
 	Streams
-	settings *cli.EnvSettings
+	*clusterFlags
 
-	namespace      string
 	LiveStateFiles []string
 	ReportFile     string
 	OnConflict     string
@@ -44,13 +41,9 @@ type RenderOptions struct {
 
 // NewRenderOptions returns the defaults, with Helm's environment read.
 func NewRenderOptions(streams Streams) *RenderOptions {
-	settings := cli.New()
-	if settings.KubeConfig == "" {
-		settings.KubeConfig = os.Getenv("HELM_KUBECONFIG")
-	}
 	return &RenderOptions{
 		Streams:        streams,
-		settings:       settings,
+		clusterFlags:   newClusterFlags(),
 		OnConflict:     string(renderer.Fail),
 		RequestTimeout: 30 * time.Second,
 	}
@@ -83,13 +76,23 @@ $HELM_NAMESPACE, else the kubeconfig context's namespace, else "default".`,
 
 // AddFlags binds the options to flags named as Helm and kubectl name them.
 func (o *RenderOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.namespace, "namespace", "n", "", "namespace of documents without metadata.namespace (default: $HELM_NAMESPACE, then the kubeconfig context's)")
-	fs.StringVar(&o.settings.KubeConfig, "kubeconfig", o.settings.KubeConfig, "path to the kubeconfig file (default: $HELM_KUBECONFIG, then $KUBECONFIG)")
-	fs.StringVar(&o.settings.KubeContext, "kube-context", o.settings.KubeContext, "name of the kubeconfig context to use (default: $HELM_KUBECONTEXT)")
+	o.clusterFlags.AddFlags(fs)
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "time limit for reading live state from the API server")
 	fs.StringArrayVar(&o.LiveStateFiles, "live-state", nil, "read live claims and storage classes from this file instead of the cluster (repeatable; a v1 List or a YAML stream)")
 	fs.StringVar(&o.ReportFile, "report", "", "write a JSON report of every rewrite and conflict to this file")
-	fs.StringVar(&o.OnConflict, "on-conflict", o.OnConflict, `what to do when the chart changes an immutable field: "fail" or "keep-live"`)
+	addOnConflictFlag(fs, &o.OnConflict)
+}
+
+func addOnConflictFlag(fs *pflag.FlagSet, value *string) {
+	fs.StringVar(value, "on-conflict", *value, `what to do when the chart changes an immutable field: "fail" or "keep-live"`)
+}
+
+func validateOnConflict(value string) error {
+	switch renderer.ConflictPolicy(value) {
+	case renderer.Fail, renderer.KeepLive:
+		return nil
+	}
+	return fmt.Errorf(`--on-conflict must be "fail" or "keep-live", not %q`, value)
 }
 
 // Execute completes, validates and runs the options.
@@ -102,23 +105,13 @@ func (o *RenderOptions) Execute(ctx context.Context) error {
 
 // Validate rejects option values that cannot work.
 func (o *RenderOptions) Validate() error {
-	switch renderer.ConflictPolicy(o.OnConflict) {
-	case renderer.Fail, renderer.KeepLive:
-	default:
-		return fmt.Errorf(`--on-conflict must be "fail" or "keep-live", not %q`, o.OnConflict)
+	if err := validateOnConflict(o.OnConflict); err != nil {
+		return err
 	}
 	if o.RequestTimeout <= 0 {
 		return fmt.Errorf("--request-timeout must be positive, not %s", o.RequestTimeout)
 	}
 	return nil
-}
-
-// Namespace resolves the default namespace in Helm's order.
-func (o *RenderOptions) Namespace() string {
-	if o.namespace != "" {
-		o.settings.SetNamespace(o.namespace)
-	}
-	return o.settings.Namespace()
 }
 
 // Run renders stdin to stdout. Output is written only after the whole
@@ -179,16 +172,7 @@ func (o *RenderOptions) liveState() (renderer.LiveState, error) {
 	if len(o.LiveStateFiles) > 0 {
 		return live.ReadSnapshotFiles(o.LiveStateFiles)
 	}
-	config, err := o.settings.RESTClientGetter().ToRESTConfig()
-	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig (set --kubeconfig/--kube-context, or pass --live-state): %w", err)
-	}
-	config.Timeout = o.RequestTimeout
-	client, err := kubernetes.NewForConfig(config)
-	if err != nil {
-		return nil, fmt.Errorf("creating a Kubernetes client for %s: %w", config.Host, err)
-	}
-	return &live.Cluster{Client: client, Host: config.Host}, nil
+	return o.liveCluster(o.RequestTimeout)
 }
 
 func writeJSON(path string, v any) error {

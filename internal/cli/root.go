@@ -60,6 +60,7 @@ Without a subcommand pvc-guard runs "render".`,
 	render.AddFlags(root.Flags())
 	root.AddCommand(
 		NewRenderCommand(streams),
+		NewRollbackCommand(streams),
 		NewRulesCommand(streams),
 		NewVersionCommand(streams),
 	)
