@@ -148,8 +148,12 @@ else
 	tmp=$(mktemp -d "$PVC_GUARD_CACHE/demo.XXXXXX")
 	export PVC_GUARD_STATE=$tmp/cluster
 	started=yes
+	log "starting a local control plane for the demo (it is stopped at the end)"
 	# --owner: the cluster goes away with this script even if it is killed.
-	"$CLUSTER_DIR/up.sh" --owner $$
+	if ! up_log=$("$CLUSTER_DIR/up.sh" --owner $$ 2>&1); then
+		printf '%s\n' "$up_log" >&2
+		fail "the control plane did not start"
+	fi
 fi
 eval "$("$CLUSTER_DIR/env.sh")"
 NS=pvc-guard-demo-$(date +%s)

@@ -243,7 +243,8 @@ start_cluster() {
 	wait_for kube-controller-manager "$CLUSTER_BIN/kubectl" --kubeconfig="$STATE/admin.kubeconfig" \
 		--request-timeout=2s get serviceaccount default --namespace=default
 	log "kube-controller-manager ready (controllers running)"
-	log "cluster up in $((SECONDS - began))s; use it with: eval \"\$(make -s cluster-env)\""
+	log "cluster up in $((SECONDS - began))s; admin kubeconfig: $STATE/admin.kubeconfig"
+	log "use it in a shell with: eval \"\$(make -s cluster-env)\" (same PVC_GUARD_STATE)"
 }
 
 # watch_owner: start the watchdog that stops this cluster once $owner exits.
