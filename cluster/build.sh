@@ -41,14 +41,17 @@ MODULE_DIGEST=$(cat "$MODULE_DIR/go.mod" "$MODULE_DIR/go.sum" | sha256sum | cut 
 # .Capabilities.KubeVersion (and any chart that checks it) would be wrong.
 k8s_minor=${K8S_VERSION#v1.}
 k8s_minor=${k8s_minor%%.*}
-K8S_LDFLAGS="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION
- -X k8s.io/component-base/version.gitMajor=1
- -X k8s.io/component-base/version.gitMinor=$k8s_minor
- -X k8s.io/component-base/version.gitTreeState=clean
- -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION
- -X k8s.io/client-go/pkg/version.gitMajor=1
- -X k8s.io/client-go/pkg/version.gitMinor=$k8s_minor"
-K8S_LDFLAGS=$(printf '%s' "$K8S_LDFLAGS" | tr '\n' ' ')
+K8S_LDFLAGS=""
+for stamp in \
+	"k8s.io/component-base/version.gitVersion=$K8S_VERSION" \
+	"k8s.io/component-base/version.gitMajor=1" \
+	"k8s.io/component-base/version.gitMinor=$k8s_minor" \
+	"k8s.io/component-base/version.gitTreeState=clean" \
+	"k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION" \
+	"k8s.io/client-go/pkg/version.gitMajor=1" \
+	"k8s.io/client-go/pkg/version.gitMinor=$k8s_minor"; do
+	K8S_LDFLAGS="$K8S_LDFLAGS -X $stamp"
+done
 # etcd's version is a constant of its api module; only the commit is a
 # variable, and a module build has none, so say where the binary came from.
 ETCD_LDFLAGS="-X go.etcd.io/etcd/api/v3/version.GitSHA=module-$ETCD_VERSION"
@@ -75,19 +78,18 @@ build() {
 		return
 	fi
 	if [ -z "$announced" ]; then
-		log "(a cold build takes about 8 minutes and 2.3 GB of RAM on two cores; later runs reuse it)"
+		log "(from empty Go caches all six take about 8 minutes and 2.3 GB of RAM on two cores)"
 		announced=yes
 	fi
 	log "[$step/$STEPS] $name: building $pin ..."
 	local start=$SECONDS out
 	# The build commands see $out through bash's dynamic scoping.
 	out=$(mktemp -d "$CLUSTER_BIN/.build-$name.XXXXXX")
-	if ! "$@" >"$out/build.log" 2>&1; then
+	if ! "$@" >"$out/build.log" 2>&1 || ! mv -f "$out/$name" "$CLUSTER_BIN/$name" 2>>"$out/build.log"; then
 		cat "$out/build.log" >&2
 		rm -rf "$out"
-		die "building $name failed (go's output above)"
+		die "building $name failed (output above)"
 	fi
-	mv -f "$out/$name" "$CLUSTER_BIN/$name"
 	rm -rf "$out"
 	printf '%s\n' "$pin" >"$PIN_DIR/$name"
 	log "[$step/$STEPS] $name: built in $((SECONDS - start))s"

@@ -38,11 +38,16 @@ STATE=$PVC_GUARD_STATE
 PKI=$STATE/pki
 LOGS=$STATE/logs
 READY_TIMEOUT=60 # seconds, per component
+# Picked by start_cluster (free_port).
+ETCD_PORT="" ETCD_PEER_PORT="" API_PORT="" KCM_PORT=""
 
 # Ports are picked below the kernel's default ephemeral range (32768-60999)
 # so that outgoing connections cannot be holding them, and checked against
 # every socket in /proc/net/tcp{,6}. Picking at random keeps two clusters
 # started at the same moment from choosing the same ports.
+# free_port VAR: set VAR to a free port not handed out before. (A variable,
+# not output, so the record of handed-out ports survives: $(...) would run
+# this in a subshell.)
 taken_ports=""
 free_port() {
 	local port hex
@@ -53,7 +58,7 @@ free_port() {
 		if ! awk 'FNR > 1 { print $2 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null |
 			grep -qi ":$hex\$"; then
 			taken_ports="$taken_ports $port"
-			echo "$port"
+			printf -v "$1" '%s' "$port"
 			return
 		fi
 	done
@@ -194,10 +199,10 @@ start_cluster() {
 	mkdir -p "$STATE/pids" "$LOGS" "$STATE/helm/cache" "$STATE/helm/config" "$STATE/helm/data"
 	make_pki
 
-	ETCD_PORT=$(free_port)
-	ETCD_PEER_PORT=$(free_port)
-	API_PORT=$(free_port)
-	KCM_PORT=$(free_port)
+	free_port ETCD_PORT
+	free_port ETCD_PEER_PORT
+	free_port API_PORT
+	free_port KCM_PORT
 	printf 'etcd=%s\netcd-peer=%s\napiserver=%s\nkube-controller-manager=%s\n' \
 		"$ETCD_PORT" "$ETCD_PEER_PORT" "$API_PORT" "$KCM_PORT" >"$STATE/ports"
 
