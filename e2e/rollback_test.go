@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/pvc-guard/pvc-guard/internal/testcluster"
 )
@@ -393,4 +396,97 @@ func (h *history) migrateClaim(class string) *corev1.PersistentVolumeClaim {
 		h.t.Fatalf("creating migrated claim: %v", err)
 	}
 	return h.c.WaitForClaimBound(h.t, h.ns, old.Name)
+}
+
+// TestHelmWrapper runs wrapper/helm in place of helm: rollback goes through
+// pvc-guard, every other command reaches the real helm untouched.
+func TestHelmWrapper(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	wrapper := func(args ...string) testcluster.Result {
+		cmd := exec.CommandContext(t.Context(), "../wrapper/helm", args...)
+		cmd.Env = append(h.helm.Env, "PVC_GUARD_HELM="+h.helm.Bin, "PVC_GUARD="+pvcGuardBinary(t))
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return testcluster.Result{Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
+	}
+	if r := wrapper("--namespace", h.ns, "rollback", h.release, "1"); r.Err != nil || !strings.Contains(r.Stdout, "Rollback was a success") {
+		t.Fatalf("wrapped rollback: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+	}
+	assertUnchanged(t, h.c.Client, h.claim)
+	if r := wrapper("history", h.release, "-n", h.ns); r.Err != nil || !strings.Contains(r.Stdout, "Rollback to 1") {
+		t.Errorf("wrapped history: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+	}
+	if r := wrapper("version", "--template", "{{.Version}}"); r.Err != nil || !strings.HasPrefix(r.Stdout, "v3.") {
+		t.Errorf("wrapped version = %q (%v), want the real helm3's", r.Stdout, r.Err)
+	}
+}
+
+// TestRollbackErrors: each failure says what went wrong and changes nothing.
+func TestRollbackErrors(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	records := len(h.revisions())
+	unreachable := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(unreachable, []byte(unreachableKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown release", []string{"rollback", "nope", "1"}, `release "nope"`},
+		{"unknown revision", []string{"rollback", h.release, "9"}, "has no revision 9"},
+		{"cluster unreachable", []string{"rollback", h.release, "1", "--kubeconfig", unreachable}, "cannot reach the cluster"},
+		{"RBAC forbidden", []string{"rollback", h.release, "1", "--kubeconfig", h.unprivilegedKubeconfig()}, "forbidden"},
+		{"bad revision", []string{"rollback", h.release, "one"}, "revision must be a number"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.pvcGuard(tc.args...)
+			if r.Err == nil || !strings.Contains(r.Stderr, tc.want) {
+				t.Errorf("want an error mentioning %q, got %v\n%s", tc.want, r.Err, r.Stderr)
+			}
+			if r.Stdout != "" {
+				t.Errorf("stdout must be empty on error, got %q", r.Stdout)
+			}
+		})
+	}
+	if got := len(h.revisions()); got != records {
+		t.Errorf("a failed rollback wrote release records: %d -> %d", records, got)
+	}
+	assertUnchanged(t, h.c.Client, h.claim)
+}
+
+const unreachableKubeconfig = `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`
+
+// unprivilegedKubeconfig returns a kubeconfig for a ServiceAccount that no
+// RBAC rule grants anything.
+func (h *history) unprivilegedKubeconfig() string {
+	h.t.Helper()
+	ctx := h.t.Context()
+	sa, err := h.c.Client.CoreV1().ServiceAccounts(h.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "nobody"}}, metav1.CreateOptions{})
+	if err != nil {
+		h.t.Fatalf("creating ServiceAccount: %v", err)
+	}
+	token, err := h.c.Client.CoreV1().ServiceAccounts(h.ns).CreateToken(ctx, sa.Name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		h.t.Fatalf("requesting a token: %v", err)
+	}
+	config := clientcmdapi.NewConfig()
+	config.Clusters["c"] = &clientcmdapi.Cluster{Server: h.c.Config.Host, CertificateAuthorityData: h.c.Config.CAData}
+	config.AuthInfos["nobody"] = &clientcmdapi.AuthInfo{Token: token.Status.Token}
+	config.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "nobody", Namespace: h.ns}
+	config.CurrentContext = "c"
+	path := filepath.Join(h.t.TempDir(), "nobody.kubeconfig")
+	if err := clientcmd.WriteToFile(*config, path); err != nil {
+		h.t.Fatalf("writing kubeconfig: %v", err)
+	}
+	return path
 }
