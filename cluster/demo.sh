@@ -6,9 +6,11 @@
 #   2. upgrade: the chart's lookup now renders the bound volumeName
 #   3. stock `helm3 rollback REL 1` fails with "spec is immutable"; so does
 #      helm4 on a client-side-apply release
-#   4. an upgrade that stock Helm 3 cannot apply succeeds through pvc-guard as
-#      a post-renderer
-#   5. the claim's UID and volumeName before and after: same claim, same volume
+#   4. the pvc-guard way: `pvc-guard rollback REL 1` succeeds for both
+#      releases, and an upgrade that stock Helm 3 cannot apply succeeds
+#      through pvc-guard as a post-renderer
+#   5. the claims' UIDs and volumeNames before and after: same claims, same
+#      volumes
 #
 # Exits 0 only when every step behaved as stated. Reuses the cluster running
 # in $PVC_GUARD_STATE if there is one (and leaves it running, minus the demo's
@@ -182,10 +184,10 @@ renders the claim without volumeName."
 show helm3 install "$REL3" "$CHART" --namespace "$NS"
 wait_bound "$CLAIM3"
 [ -z "$(manifest_volume helm3 "$REL3" 1)" ] || fail "revision 1 should render no volumeName"
-uid_before=$(claim_field "$CLAIM3" .metadata.uid)
-volume_before=$(claim_field "$CLAIM3" .spec.volumeName)
+uid3_before=$(claim_field "$CLAIM3" .metadata.uid)
+volume3_before=$(claim_field "$CLAIM3" .spec.volumeName)
 show kubectl get pvc "$CLAIM3" --namespace "$NS"
-ok "the binder bound claim $CLAIM3 (uid $uid_before) to volume $volume_before and set its volumeName"
+ok "the binder bound claim $CLAIM3 (uid $uid3_before) to volume $volume3_before and set its volumeName"
 
 heading "2. Upgrade to revision 2"
 say "Now the lookup finds the bound claim, so revision 2 renders volumeName. \
@@ -195,7 +197,7 @@ printf '%s$ helm3 get manifest %s --revision 2 --namespace %s | grep volumeName:
 	"$BOLD" "$REL3" "$NS" "$RESET"
 manifest_volume helm3 "$REL3" 2 | indent
 [ -n "$(manifest_volume helm3 "$REL3" 2)" ] || fail "revision 2 should render volumeName"
-ok "revision 2 pins volumeName: $volume_before"
+ok "revision 2 pins volumeName: $volume3_before"
 
 heading "3. Roll back to revision 1"
 say "Rollback re-applies revision 1's stored manifest, which has no \
@@ -210,19 +212,36 @@ that uses client-side apply (made by Helm 3, or with --server-side=false) \
 fails in exactly the same way:"
 show helm4 install "$REL4" "$CHART" --namespace "$NS" --server-side=false
 wait_bound "$CLAIM4"
+uid4_before=$(claim_field "$CLAIM4" .metadata.uid)
+volume4_before=$(claim_field "$CLAIM4" .spec.volumeName)
 show helm4 upgrade "$REL4" "$CHART" --namespace "$NS" --server-side=false
 [ -n "$(manifest_volume helm4 "$REL4" 2)" ] || fail "revision 2 of $REL4 should render volumeName"
 show_refused helm4 rollback "$REL4" 1 --namespace "$NS" --server-side=false
 ok "stock helm4 rollback of a client-side-apply release failed: spec is immutable"
 
 heading "4. The pvc-guard way"
-say "Any change that renders a claim field differently from the live, bound \
-claim hits the same wall. Take a values change that leaves the claim's \
-storage class empty (say, a chart update that defers to the cluster's \
-default class). Stock Helm 3 sends it, and the API server refuses:"
+[ -x "$PVC_GUARD_BIN" ] || fail "$PVC_GUARD_BIN is missing: build it with 'make build'"
+say "pvc-guard rollback is Helm's own rollback (hooks, history, apply method) \
+with one difference: revision 1's stored manifest is first rewritten against \
+the live cluster, so the claim keeps the volumeName the binder gave it. The \
+rollbacks that failed in step 3 now succeed, for the Helm 3 release and for \
+the Helm 4 one:"
+show "$PVC_GUARD_BIN" rollback "$REL3" 1 --namespace "$NS"
+show "$PVC_GUARD_BIN" rollback "$REL4" 1 --namespace "$NS"
+for release in "$REL3" "$REL4"; do
+	helm3 history "$release" --namespace "$NS" --max 1 -o json |
+		grep -q '"status":"deployed".*"description":"Rollback to 1"' ||
+		fail "release $release should be deployed as \"Rollback to 1\""
+done
+ok "both releases are rolled back to revision 1"
+
+say "The same wall stands in front of upgrades: any change that renders a \
+claim field differently from the live, bound claim. Take a values change \
+that leaves the claim's storage class empty (say, a chart update that defers \
+to the cluster's default class). Stock Helm 3 sends it, and the API server \
+refuses:"
 show_refused helm3 upgrade "$REL3" "$CHART" --namespace "$NS" --set persistence.storageClassName=
 ok "stock helm3 upgrade failed: spec is immutable"
-[ -x "$PVC_GUARD_BIN" ] || fail "$PVC_GUARD_BIN is missing: build it with 'make build'"
 say "pvc-guard, as Helm 3's post-renderer, reads the live claim and keeps \
 every immutable field at its live value before Helm submits anything. The \
 same upgrade now succeeds:"
@@ -236,23 +255,29 @@ the live claim's class and volume:"
 printf '%s$ helm3 get manifest %s --namespace %s | grep -E "storageClassName|volumeName"%s\n' \
 	"$BOLD" "$REL3" "$NS" "$RESET"
 helm3 get manifest "$REL3" --namespace "$NS" | grep -E 'storageClassName|volumeName' | indent
+ok "the upgrade through pvc-guard succeeded"
 say "The release history tells the whole story (descriptions shortened):"
 printf '%s$ helm3 history %s --namespace %s%s\n' "$BOLD" "$REL3" "$NS" "$RESET"
 helm3 history "$REL3" --namespace "$NS" | cut -c1-110 | sed 's/ *$//' | indent
-ok "the upgrade through pvc-guard succeeded"
 
-heading "5. Same claim, same volume"
-uid_after=$(claim_field "$CLAIM3" .metadata.uid)
-volume_after=$(claim_field "$CLAIM3" .spec.volumeName)
-class_after=$(claim_field "$CLAIM3" .spec.storageClassName)
-printf '    %-8s %-38s %s\n' "" "claim UID" "volumeName" \
-	before "$uid_before" "$volume_before" \
-	after "$uid_after" "$volume_after"
-[ "$uid_after" = "$uid_before" ] || fail "the claim was replaced (UID changed)"
-[ "$volume_after" = "$volume_before" ] || fail "the claim's volume changed"
-[ "$class_after" = manual ] || fail "the claim's storage class changed to \"$class_after\""
-[ "$(claim_field "$CLAIM3" .status.phase)" = Bound ] || fail "the claim is no longer bound"
-ok "same claim, same volume, still bound: nothing lost"
+heading "5. Same claims, same volumes"
+printf '    %-20s %-7s %-38s %s\n' claim "" UID volumeName
+# same_claim CLAIM UID VOLUME: print the claim before (UID, VOLUME, from
+# step 1) and now, and fail unless it is the same claim on the same volume,
+# still bound, still of class "manual".
+same_claim() {
+	local uid volume
+	uid=$(claim_field "$1" .metadata.uid)
+	volume=$(claim_field "$1" .spec.volumeName)
+	printf '    %-20s %-7s %-38s %s\n' "$1" before "$2" "$3" "" now "$uid" "$volume"
+	[ "$uid" = "$2" ] || fail "claim $1 was replaced (its UID changed)"
+	[ "$volume" = "$3" ] || fail "claim $1 moved to another volume"
+	[ "$(claim_field "$1" .spec.storageClassName)" = manual ] || fail "claim $1 changed storage class"
+	[ "$(claim_field "$1" .status.phase)" = Bound ] || fail "claim $1 is no longer bound"
+}
+same_claim "$CLAIM3" "$uid3_before" "$volume3_before"
+same_claim "$CLAIM4" "$uid4_before" "$volume4_before"
+ok "same claims, same volumes, still bound: nothing lost"
 
 heading "Done"
 say "Every step behaved as described. Cleaning up."
