@@ -24,6 +24,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+need flock
+
 if [ -n "$after" ]; then
 	while kill -0 "$after" 2>/dev/null; do
 		sleep 1

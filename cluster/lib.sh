@@ -22,10 +22,18 @@ die() {
 	exit 1
 }
 
+# need TOOL...: fail early, naming the Debian package, when a tool is missing.
 need() {
+	local tool package
 	for tool in "$@"; do
-		command -v "$tool" >/dev/null 2>&1 ||
-			die "$tool is required but not on PATH (Debian: apt-get install $tool)"
+		command -v "$tool" >/dev/null 2>&1 && continue
+		case $tool in
+		flock | setsid) package=util-linux ;;
+		base64 | sha256sum) package=coreutils ;;
+		go) die "go is required but not on PATH (Go 1.26 or later: https://go.dev/dl/)" ;;
+		*) package=$tool ;;
+		esac
+		die "$tool is required but not on PATH (Debian: apt-get install $package)"
 	done
 }
 

@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-need openssl curl flock setsid
+need openssl curl flock setsid base64
 for b in etcd kube-apiserver kube-controller-manager kubectl; do
 	[ -x "$CLUSTER_BIN/$b" ] || die "$CLUSTER_BIN/$b is missing: build it with 'make cluster-build'"
 done
