@@ -5,7 +5,7 @@ LDFLAGS     := -X github.com/pvc-guard/pvc-guard/internal/cli.Version=$(VERSION)
 BIN         := bin/pvc-guard
 FUZZTIME    ?= 20s
 
-.PHONY: all build test unit-test vet bench fuzz clean
+.PHONY: all build test unit-test vet bench fuzz clean plugin-install package
 
 include cluster/cluster.mk
 
@@ -36,6 +36,15 @@ fuzz:
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./renderer
 	$(GO) run ./hack/bench -pvc-guard $(BIN)
+
+# Install the Helm plugins for each helm, helm3 and helm4 on PATH (see
+# scripts/install-plugins.sh for HELM_BINS and the Helm 3/Helm 4 rules).
+plugin-install: build
+	@scripts/install-plugins.sh
+
+# Versioned plugin tarballs with prebuilt binaries, and SHA256SUMS, in dist/.
+package:
+	@scripts/package.sh
 
 clean:
 	rm -rf bin dist
