@@ -43,7 +43,8 @@ for platform in $platforms; do
 	cp "$root/scripts/plugin-install.sh" "$render/scripts/"
 	cp "$cli/bin/pvc-guard" "$render/bin/"
 
-	tar -czf "$dist/pvc-guard-$version-$os-$arch.tgz" -C "$cli" .
+	# Name the entries: Helm 3 refuses an archive with a "./" directory entry.
+	tar -czf "$dist/pvc-guard-$version-$os-$arch.tgz" -C "$cli" plugin.yaml README.md bin scripts
 	tar -czf "$dist/pvc-guard-render-$version-$os-$arch.tgz" -C "$(dirname "$render")" pvc-guard-render
 done
 
