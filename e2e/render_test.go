@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,10 +15,7 @@ import (
 func TestRenderAgainstTheCluster(t *testing.T) {
 	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
 	rendered := h.helm.MustRun("template", h.release, appChart, "--namespace", h.ns)
-	unreachable := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(unreachable, []byte(unreachableKubeconfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	unreachable := unreachableKubeconfig(t)
 	cases := []struct {
 		name       string
 		args       []string
@@ -36,17 +31,15 @@ func TestRenderAgainstTheCluster(t *testing.T) {
 			cmd := exec.CommandContext(t.Context(), pvcGuardBinary(t), append([]string{"render", "--namespace", h.ns}, tc.args...)...)
 			cmd.Env = h.helm.Env
 			cmd.Stdin = strings.NewReader(rendered)
-			var stdout, stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			if (tc.wantStdout == "") != (err != nil) {
-				t.Errorf("exit error %v; stderr:\n%s", err, stderr.String())
+			r := runCommand(cmd)
+			if (tc.wantStdout == "") != (r.Err != nil) {
+				t.Errorf("exit error %v; stderr:\n%s", r.Err, r.Stderr)
 			}
-			if tc.wantStdout == "" && stdout.Len() > 0 {
-				t.Errorf("stdout must be empty on error, got:\n%s", stdout.String())
+			if tc.wantStdout == "" && r.Stdout != "" {
+				t.Errorf("stdout must be empty on error, got:\n%s", r.Stdout)
 			}
-			if !strings.Contains(stdout.String(), tc.wantStdout) || !strings.Contains(stderr.String(), tc.wantStderr) {
-				t.Errorf("want stdout with %q and stderr with %q; got:\n%s\n%s", tc.wantStdout, tc.wantStderr, stdout.String(), stderr.String())
+			if !strings.Contains(r.Stdout, tc.wantStdout) || !strings.Contains(r.Stderr, tc.wantStderr) {
+				t.Errorf("want stdout with %q and stderr with %q; got:\n%s\n%s", tc.wantStdout, tc.wantStderr, r.Stdout, r.Stderr)
 			}
 		})
 	}

@@ -81,11 +81,7 @@ func (h *history) helmRun(args ...string) testcluster.Result {
 
 func (h *history) helmOK(args ...string) string {
 	h.t.Helper()
-	r := h.helmRun(args...)
-	if r.Err != nil {
-		h.t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), r.Err, r.Stderr)
-	}
-	return r.Stdout
+	return succeeded(h.t, "helm", args, h.helmRun(args...))
 }
 
 // pvcGuard runs bin/pvc-guard with the same environment as the helm CLI.
@@ -93,17 +89,27 @@ func (h *history) pvcGuard(args ...string) testcluster.Result {
 	h.t.Helper()
 	cmd := exec.CommandContext(h.t.Context(), pvcGuardBinary(h.t), append(args, "--namespace", h.ns)...)
 	cmd.Env = h.helm.Env
+	return runCommand(cmd)
+}
+
+func (h *history) pvcGuardOK(args ...string) string {
+	h.t.Helper()
+	return succeeded(h.t, "pvc-guard", args, h.pvcGuard(args...))
+}
+
+// runCommand runs cmd and collects its outputs.
+func runCommand(cmd *exec.Cmd) testcluster.Result {
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	return testcluster.Result{Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
 }
 
-func (h *history) pvcGuardOK(args ...string) string {
-	h.t.Helper()
-	r := h.pvcGuard(args...)
+// succeeded fails the test unless r is a success, and returns its stdout.
+func succeeded(t *testing.T, program string, args []string, r testcluster.Result) string {
+	t.Helper()
 	if r.Err != nil {
-		h.t.Fatalf("pvc-guard %s: %v\n%s", strings.Join(args, " "), r.Err, r.Stderr)
+		t.Fatalf("%s %s: %v\n%s", program, strings.Join(args, " "), r.Err, r.Stderr)
 	}
 	return r.Stdout
 }
@@ -405,10 +411,7 @@ func TestHelmWrapper(t *testing.T) {
 	wrapper := func(args ...string) testcluster.Result {
 		cmd := exec.CommandContext(t.Context(), "../wrapper/helm", args...)
 		cmd.Env = append(h.helm.Env, "PVC_GUARD_HELM="+h.helm.Bin, "PVC_GUARD="+pvcGuardBinary(t))
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return testcluster.Result{Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
+		return runCommand(cmd)
 	}
 	if r := wrapper("--namespace", h.ns, "rollback", h.release, "1"); r.Err != nil || !strings.Contains(r.Stdout, "Rollback was a success") {
 		t.Fatalf("wrapped rollback: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
@@ -426,10 +429,7 @@ func TestHelmWrapper(t *testing.T) {
 func TestRollbackErrors(t *testing.T) {
 	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
 	records := len(h.revisions())
-	unreachable := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(unreachable, []byte(unreachableKubeconfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	unreachable := unreachableKubeconfig(t)
 	cases := []struct {
 		name string
 		args []string
@@ -458,7 +458,17 @@ func TestRollbackErrors(t *testing.T) {
 	assertUnchanged(t, h.c.Client, h.claim)
 }
 
-const unreachableKubeconfig = `apiVersion: v1
+// unreachableKubeconfig writes a kubeconfig naming a port nothing listens on.
+func unreachableKubeconfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "unreachable.kubeconfig")
+	if err := os.WriteFile(path, []byte(unreachableConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const unreachableConfig = `apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
 users: [{name: u, user: {token: t}}]
