@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pvc-guard/pvc-guard/internal/input"
+	"github.com/pvc-guard/pvc-guard/krm"
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
@@ -128,6 +129,9 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	in, err := input.ReadAll(o.In)
 	if err != nil {
 		return fmt.Errorf("reading stdin: %w", err)
+	}
+	if krm.IsResourceList(in) {
+		return o.runFunction(ctx, in, state)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()

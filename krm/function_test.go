@@ -1,0 +1,231 @@
+package krm_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/pvc-guard/pvc-guard/krm"
+	"github.com/pvc-guard/pvc-guard/live"
+	"github.com/pvc-guard/pvc-guard/renderer"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/krm")
+
+// TestGolden runs each directory under testdata/krm:
+//
+//	input.yaml   the ResourceList on stdin
+//	cluster.yaml what the cluster holds, as the function's Live (optional;
+//	             cases may name their own liveState files instead)
+//	output.yaml  the expected stdout: a ResourceList, also on error
+//	error.txt    the expected error, when the function must exit non-zero
+//
+// Relative liveState paths in a functionConfig start at the case directory.
+func TestGolden(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/krm/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases found: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			fn := &krm.Function{Namespace: "default", Dir: dir}
+			if data, err := os.ReadFile(filepath.Join(dir, "cluster.yaml")); err == nil {
+				fn.Live = snapshot(t, data)
+			}
+			var out bytes.Buffer
+			_, err := fn.Run(context.Background(), readFile(t, filepath.Join(dir, "input.yaml")), &out)
+			compareGolden(t, filepath.Join(dir, "output.yaml"), out.Bytes())
+			if err != nil {
+				compareGolden(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
+			} else {
+				assertAbsent(t, filepath.Join(dir, "error.txt"))
+			}
+		})
+	}
+}
+
+// TestSameAsPostRenderer runs every successful post-renderer golden case
+// (testdata/render) through the function, its documents as the items, and
+// expects the items the post-renderer's output parses to.
+func TestSameAsPostRenderer(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/render/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no render cases found: %v", err)
+	}
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, "output.yaml")); err != nil {
+			continue // an error case: the renderer's own tests cover it
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			items, err := parseStream(readFile(t, filepath.Join(dir, "input.yaml")))
+			if err != nil {
+				t.Skipf("kyaml cannot read this stream as items, so no orchestrator could send it: %v", err)
+			}
+			var opts struct {
+				Namespace  string `yaml:"namespace"`
+				OnConflict string `yaml:"onConflict"`
+			}
+			if data, err := os.ReadFile(filepath.Join(dir, "options.yaml")); err == nil {
+				if err := yaml.Unmarshal(data, &opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fn := &krm.Function{Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict),
+				Live: snapshot(t, readFile(t, filepath.Join(dir, "live.yaml")))}
+			var out bytes.Buffer
+			if _, err := fn.Run(context.Background(), resourceList(t, items), &out); err != nil {
+				t.Fatalf("function failed: %v\n%s", err, out.String())
+			}
+			got := itemsOf(t, out.Bytes())
+			want, err := parseStream(readFile(t, filepath.Join(dir, "output.yaml")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(values(t, got), values(t, want)) {
+				t.Errorf("items differ from the post-renderer's output\n--- function:\n%s\n--- post-renderer:\n%s", out.String(), readFile(t, filepath.Join(dir, "output.yaml")))
+			}
+		})
+	}
+}
+
+func TestIsResourceList(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"kustomize's input", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n", true},
+		{"kind first, comments, separator", "# generated\n---\nkind: ResourceList # the wrapper\napiVersion: config.kubernetes.io/v1\n", true},
+		{"quoted values and CRLF", "apiVersion: \"config.kubernetes.io/v1\"\r\nkind: 'ResourceList'\r\n", true},
+		{"keys after items", "items:\n- apiVersion: v1\n  kind: ConfigMap\nkind: ResourceList\napiVersion: config.kubernetes.io/v1\n", true},
+		{"Helm stream", "---\n# Source: app/templates/pvc.yaml\napiVersion: v1\nkind: PersistentVolumeClaim\n", false},
+		{"old apiVersion", "apiVersion: config.kubernetes.io/v1alpha1\nkind: ResourceList\n", false},
+		{"a List", "apiVersion: v1\nkind: List\nitems: []\n", false},
+		{"ResourceList in a later document", "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\n", false},
+		{"first document lacks kind", "apiVersion: config.kubernetes.io/v1\n---\nkind: ResourceList\n", false},
+		{"nested keys only", "spec:\n  apiVersion: config.kubernetes.io/v1\n  kind: ResourceList\n", false},
+		{"empty", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := krm.IsResourceList([]byte(tc.in)); got != tc.want {
+				t.Errorf("IsResourceList = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLiveStateErrorIsAResult: a cluster that cannot be read fails the
+// function with an error result, and the items come back unchanged.
+func TestLiveStateErrorIsAResult(t *testing.T) {
+	fn := &krm.Function{Namespace: "apps", Live: failingState{}}
+	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- {apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: data}}\n"
+	var out bytes.Buffer
+	_, err := fn.Run(context.Background(), []byte(in), &out)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("error = %v, want the live state's", err)
+	}
+	for _, want := range []string{"severity: error", "connection refused", "name: data"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+type failingState struct{ renderer.LiveState }
+
+func (failingState) Claims(context.Context, []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+	return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+}
+
+func snapshot(t *testing.T, data []byte) *live.Snapshot {
+	t.Helper()
+	s := live.NewSnapshot()
+	if err := s.Add(data); err != nil {
+		t.Fatalf("live state: %v", err)
+	}
+	return s
+}
+
+// parseStream reads a manifest stream into items, as an orchestrator would.
+func parseStream(data []byte) ([]*yaml.RNode, error) {
+	return (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true, DisableUnwrapping: true}).Read()
+}
+
+func resourceList(t *testing.T, items []*yaml.RNode) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := kio.ByteWriter{Writer: &b, WrappingAPIVersion: kio.ResourceListAPIVersion, WrappingKind: kio.ResourceListKind}
+	if err := w.Write(items); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func itemsOf(t *testing.T, resourceList []byte) []*yaml.RNode {
+	t.Helper()
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(resourceList), OmitReaderAnnotations: true}
+	items, err := rw.Read()
+	if err != nil {
+		t.Fatalf("reading the output: %v", err)
+	}
+	return items
+}
+
+// values decodes items to plain Go values: what they mean, not how they
+// are written.
+func values(t *testing.T, items []*yaml.RNode) []any {
+	t.Helper()
+	var out []any
+	for _, item := range items {
+		var v any
+		if err := item.YNode().Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want := readFile(t, path); !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test ./krm -run TestGolden -update to accept)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+	}
+}
+
+func assertAbsent(t *testing.T, path string) {
+	t.Helper()
+	if *update {
+		os.Remove(path)
+		return
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("%s exists but the function succeeded", path)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
