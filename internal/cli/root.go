@@ -61,6 +61,7 @@ Without a subcommand pvc-guard runs "render".`,
 	root.AddCommand(
 		NewRenderCommand(streams),
 		NewRollbackCommand(streams),
+		NewFluxPatchesCommand(streams),
 		NewRulesCommand(streams),
 		NewVersionCommand(streams),
 	)

@@ -1,0 +1,265 @@
+// Package flux turns pvc-guard's decisions into kustomize patches for a Flux
+// HelmRelease. Flux's helm-controller runs Helm's SDK with no executable
+// post-renderer, only its built-in kustomize one (spec.postRenderers), so
+// the claims' immutable fields reach it pinned to their live values as one
+// strategic-merge patch per claim.
+package flux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/pvc-guard/pvc-guard/renderer"
+)
+
+// Patcher computes the post-renderer block for a rendered manifest stream.
+type Patcher struct {
+	// Live is the cluster (or a snapshot of it).
+	Live renderer.LiveState
+	// Namespace is the release's namespace: documents without
+	// metadata.namespace are in it, and patches for its claims leave the
+	// namespace out of their target, as Helm's rendered documents do.
+	Namespace string
+	// OnConflict defaults to renderer.Fail.
+	OnConflict renderer.ConflictPolicy
+}
+
+// Block is the spec.postRenderers block of a HelmRelease.
+type Block struct {
+	PostRenderers []PostRenderer `json:"postRenderers"`
+}
+
+// PostRenderer is one entry of spec.postRenderers.
+type PostRenderer struct {
+	Kustomize Kustomize `json:"kustomize"`
+}
+
+// Kustomize is Flux's kustomize post-renderer.
+type Kustomize struct {
+	Patches []Patch `json:"patches"`
+}
+
+// Patch is a kustomize patch with the resources it applies to.
+type Patch struct {
+	Target Selector `json:"target"`
+	Patch  string   `json:"patch"`
+}
+
+// Selector picks the resources a patch applies to.
+type Selector struct {
+	Version   string `json:"version"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Patches pins every claim of the stream that exists in the cluster: each
+// immutable field the live claim has is set to its live value, whatever
+// the stream renders, so the patches hold for later chart versions and
+// stay the same when computed again from a release they were applied to.
+// The storage request is the exception, since pinning it would stop the
+// chart from growing a claim: it is pinned only where the stream asks for
+// less than the live claim has. Conflicts fail or keep the live value as
+// in the post-renderer; the returned report is the post-renderer's.
+func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Block, *renderer.Report, error) {
+	state := &recordedState{LiveState: p.Live}
+	asRendered := &renderer.Renderer{Live: state, Namespace: p.Namespace, OnConflict: p.OnConflict}
+	result, err := asRendered.Rewrite(ctx, manifest)
+	if err != nil {
+		return nil, conflictReport(err), err
+	}
+	pins := newPins()
+	pins.add(result.Report.Rewrites, nil)
+	// Everything the live claims have: what the renderer writes into a
+	// claim that renders none of the immutable fields.
+	bare := &renderer.Renderer{Live: state}
+	everything, err := bare.Rewrite(ctx, bareClaims(state.claims))
+	if err != nil {
+		return nil, result.Report, fmt.Errorf("reading the live claims' fields: %w", err)
+	}
+	pins.add(everything.Report.Rewrites, func(rule renderer.Rule) bool { return rule.Policy != renderer.StorageRequest })
+	block, err := pins.block(p.Namespace, state.keys)
+	return block, result.Report, err
+}
+
+// recordedState answers the first Claims call from the cluster and every
+// later one from that answer, so the second render compares the very
+// claims the first one did, without asking the API server again.
+// It also remembers the first call's keys: every claim of the stream.
+type recordedState struct {
+	renderer.LiveState
+	keys   []renderer.ObjectKey
+	claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim
+}
+
+func (s *recordedState) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+	if s.claims != nil {
+		return s.claims, nil
+	}
+	claims, err := s.LiveState.Claims(ctx, keys)
+	s.keys, s.claims = keys, claims
+	return claims, err
+}
+
+// bareClaims is a stream of the claims with their names and nothing else.
+func bareClaims(claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim) []byte {
+	var b strings.Builder
+	for key := range claims {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: %q\n  namespace: %q\n", key.Name, key.Namespace)
+	}
+	return []byte(b.String())
+}
+
+func conflictReport(err error) *renderer.Report {
+	var conflicts *renderer.ConflictError
+	if errors.As(err, &conflicts) {
+		return conflicts.Report
+	}
+	return nil
+}
+
+// pins collects the value each claim's fields are pinned to.
+type pins map[renderer.ObjectKey]map[string]any // claim -> rule name -> value
+
+func newPins() pins { return pins{} }
+
+// add pins the live value of each finding whose rule keep accepts (nil:
+// every rule), unless the field is pinned already.
+func (p pins) add(findings []renderer.Finding, keep func(renderer.Rule) bool) {
+	for _, f := range findings {
+		if keep != nil && !keep(ruleNamed(f.Rule)) {
+			continue
+		}
+		key := renderer.ObjectKey{Namespace: f.Namespace, Name: f.Name}
+		if p[key] == nil {
+			p[key] = map[string]any{}
+		}
+		if _, done := p[key][f.Rule]; done {
+			continue
+		}
+		if unset(f.Live) {
+			p[key][f.Rule] = nil // the renderer removed the field
+		} else {
+			p[key][f.Rule] = f.Live
+		}
+	}
+}
+
+// block is one kustomize post-renderer with a patch per claim, in
+// namespace and name order; stream names every claim of the stream.
+func (p pins) block(releaseNamespace string, stream []renderer.ObjectKey) (*Block, error) {
+	keys := make([]renderer.ObjectKey, 0, len(p))
+	for key := range p {
+		keys = append(keys, key)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	block := &Block{PostRenderers: []PostRenderer{}}
+	if len(keys) == 0 {
+		return block, nil
+	}
+	var patches []Patch
+	for _, key := range keys {
+		target, err := targetOf(key, releaseNamespace, stream)
+		if err != nil {
+			return nil, err
+		}
+		patch, err := claimPatch(key, p[key])
+		if err != nil {
+			return nil, err
+		}
+		patches = append(patches, Patch{Target: target, Patch: patch})
+	}
+	block.PostRenderers = append(block.PostRenderers, PostRenderer{Kustomize: Kustomize{Patches: patches}})
+	return block, nil
+}
+
+// targetOf selects the claim key and no other claim of the stream.
+// Kustomize reads a target's name and namespace as anchored regular
+// expressions, and matches a namespace against the document's namespace,
+// or "default" when it has none, as the release's claims usually do. So a
+// release claim is selected by name alone unless a claim of that name in
+// another namespace shares the stream.
+func targetOf(key renderer.ObjectKey, releaseNamespace string, stream []renderer.ObjectKey) (Selector, error) {
+	target := Selector{Version: "v1", Kind: "PersistentVolumeClaim", Name: regexp.QuoteMeta(key.Name)}
+	mine := documentNamespaces(key, releaseNamespace)
+	if key.Namespace != releaseNamespace {
+		target.Namespace = regexp.QuoteMeta(key.Namespace)
+	}
+	for _, other := range stream {
+		if other.Name != key.Name || other == key {
+			continue
+		}
+		if slices.ContainsFunc(documentNamespaces(other, releaseNamespace), func(ns string) bool { return slices.Contains(mine, ns) }) {
+			return Selector{}, fmt.Errorf("claims %s and %s may both be documents in namespace %q to kustomize, so no patch target tells them apart; give them different names or explicit namespaces", key, other, mine[0])
+		}
+		quoted := make([]string, len(mine))
+		for i, ns := range mine {
+			quoted[i] = regexp.QuoteMeta(ns)
+		}
+		target.Namespace = strings.Join(quoted, "|")
+	}
+	return target, nil
+}
+
+// documentNamespaces are the namespaces kustomize may see on the claim's
+// document: a claim in the release namespace may name it or, as Helm's
+// templates usually do, name none, which kustomize reads as "default".
+func documentNamespaces(key renderer.ObjectKey, releaseNamespace string) []string {
+	if key.Namespace == releaseNamespace && key.Namespace != "default" {
+		return []string{"default", key.Namespace}
+	}
+	return []string{key.Namespace}
+}
+
+// claimPatch is a strategic-merge patch setting each pinned field; a nil
+// value is written as null, which removes the field.
+func claimPatch(key renderer.ObjectKey, values map[string]any) (string, error) {
+	claim := map[string]any{
+		"apiVersion": "v1",
+		"kind":       "PersistentVolumeClaim",
+		"metadata":   map[string]any{"name": key.Name},
+	}
+	for rule, value := range values {
+		setPath(claim, ruleNamed(rule).Path, value)
+	}
+	data, err := yaml.Marshal(claim)
+	if err != nil {
+		return "", fmt.Errorf("encoding the patch for %s: %w", key, err)
+	}
+	return string(data), nil
+}
+
+// unset reports whether the renderer treats v as not set, and so removes
+// the field instead of writing v; FormatValue says so in its own words.
+func unset(v any) bool { return renderer.FormatValue(v) == renderer.FormatValue(nil) }
+
+// setPath sets value at path, creating the mappings on the way.
+func setPath(obj map[string]any, path []string, value any) {
+	for _, key := range path[:len(path)-1] {
+		next, ok := obj[key].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			obj[key] = next
+		}
+		obj = next
+	}
+	obj[path[len(path)-1]] = value
+}
+
+// ruleNamed finds a default rule; findings only name default rules.
+func ruleNamed(name string) renderer.Rule {
+	for _, rule := range renderer.DefaultRules {
+		if rule.Name == name {
+			return rule
+		}
+	}
+	panic("flux: a finding names an unknown rule: " + name)
+}

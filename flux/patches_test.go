@@ -1,0 +1,137 @@
+package flux_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/pvc-guard/pvc-guard/flux"
+	"github.com/pvc-guard/pvc-guard/internal/gitopstest"
+	"github.com/pvc-guard/pvc-guard/live"
+	"github.com/pvc-guard/pvc-guard/renderer"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/flux")
+
+// options.yaml of a case, as in testdata/render.
+type options struct {
+	Namespace  string `json:"namespace"`
+	OnConflict string `json:"onConflict"`
+}
+
+// TestGolden runs each directory under testdata/flux:
+//
+//	input.yaml   the rendered stream
+//	live.yaml    what the cluster holds
+//	options.yaml namespace (the release's) and onConflict
+//	output.yaml  the expected spec.postRenderers block, or
+//	error.txt    the expected error
+func TestGolden(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/flux/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases found: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			block, _, err := patcher(t, dir).Patches(context.Background(), readFile(t, filepath.Join(dir, "input.yaml")))
+			if err != nil {
+				compareGolden(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
+				return
+			}
+			out, err := yaml.Marshal(block)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, filepath.Join(dir, "output.yaml"), out)
+		})
+	}
+}
+
+// TestKustomizeMakesThePostRendererClaims is the promise of flux-patches:
+// for every successful case here and in testdata/render, kustomize applying
+// the patches to the rendered stream, as Flux does, yields the claims the
+// post-renderer yields.
+func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/[fr]*/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no cases found: %v", err)
+	}
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, "error.txt")); err == nil {
+			continue // the renderer's or TestGolden's error cases
+		}
+		t.Run(filepath.Base(filepath.Dir(dir))+"/"+filepath.Base(dir), func(t *testing.T) {
+			input := readFile(t, filepath.Join(dir, "input.yaml"))
+			if _, err := gitopstest.Kustomize(input, nil); err != nil {
+				t.Skipf("kustomize cannot read this stream, so Flux could not patch it: %v", err)
+			}
+			p := patcher(t, dir)
+			block, _, err := p.Patches(context.Background(), input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			patched, err := gitopstest.PostRenderer{Block: block}.Run(bytes.NewBuffer(input))
+			if err != nil {
+				t.Fatalf("applying the patches: %v", err)
+			}
+			rendered, _, err := (&renderer.Renderer{Live: p.Live, Namespace: p.Namespace, OnConflict: p.OnConflict}).Render(context.Background(), input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := gitopstest.Claims(patched.Bytes(), p.Namespace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := gitopstest.Claims(rendered, p.Namespace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !gitopstest.SameClaims(got, want) {
+				blockYAML, _ := yaml.Marshal(block)
+				t.Errorf("claims differ from the post-renderer's\n--- patches:\n%s\n--- kustomize:\n%s\n--- post-renderer:\n%s", blockYAML, patched, rendered)
+			}
+		})
+	}
+}
+
+func patcher(t *testing.T, dir string) *flux.Patcher {
+	t.Helper()
+	opts := options{Namespace: "default"}
+	if data, err := os.ReadFile(filepath.Join(dir, "options.yaml")); err == nil {
+		if err := yaml.Unmarshal(data, &opts); err != nil {
+			t.Fatalf("options.yaml: %v", err)
+		}
+	}
+	state := live.NewSnapshot()
+	if err := state.Add(readFile(t, filepath.Join(dir, "live.yaml"))); err != nil {
+		t.Fatalf("live.yaml: %v", err)
+	}
+	return &flux.Patcher{Live: state, Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict)}
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want := readFile(t, path); !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test ./flux -run TestGolden -update to accept)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

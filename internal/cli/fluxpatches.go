@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/release"
+	"sigs.k8s.io/yaml"
+
+	"github.com/pvc-guard/pvc-guard/flux"
+	"github.com/pvc-guard/pvc-guard/internal/input"
+	"github.com/pvc-guard/pvc-guard/renderer"
+)
+
+const fluxPatchesExamples = `  # Pin the claims of a chart as Flux will render it (same values as the HelmRelease)
+  helm template grafana grafana/grafana -n monitoring -f values.yaml | pvc-guard flux-patches -n monitoring
+
+  # Pin the claims of a release Flux has installed (helm-controller names it
+  # <targetNamespace>-<name> when spec.targetNamespace is set)
+  pvc-guard flux-patches --release grafana -n monitoring
+
+  # JSON, for tools that edit the HelmRelease
+  pvc-guard flux-patches --manifest rendered.yaml -n monitoring -o json`
+
+// FluxPatchesOptions are the options of `pvc-guard flux-patches`. The
+// rendering options (cluster access, --live-state, --on-conflict, --report)
+// are the post-renderer's, since it decides what the patches pin.
+type FluxPatchesOptions struct {
+	*RenderOptions
+
+	Manifest string
+	Release  string
+	Output   string
+}
+
+// NewFluxPatchesCommand builds `pvc-guard flux-patches`.
+func NewFluxPatchesCommand(streams Streams) *cobra.Command {
+	o := &FluxPatchesOptions{RenderOptions: NewRenderOptions(streams), Output: "yaml"}
+	cmd := &cobra.Command{
+		Use:   "flux-patches",
+		Short: "Print a Flux HelmRelease's spec.postRenderers that pin claims to their live fields",
+		Long: `Read a rendered manifest stream (stdin, --manifest, or the stored manifest of
+--release) and the live cluster, and print the spec.postRenderers block of a
+Flux HelmRelease: a kustomize post-renderer with one strategic-merge patch per
+claim that exists in the cluster.
+
+Each patch sets every immutable field the live claim has (volumeName, storage
+class, access modes, volume mode, selector, data sources, limits) to its live
+value, so it holds for later chart versions too; the storage request is
+pinned only where the chart asks for less than the live claim has, so charts
+can still grow claims. Conflicts fail as in "pvc-guard render" unless
+--on-conflict=keep-live. Kustomize applying the patches yields the claims the
+post-renderer would. The cluster is only read.`,
+		Example: fluxPatchesExamples,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.RenderOptions.AddFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Manifest, "manifest", "", "read the rendered manifests from this file instead of stdin")
+	cmd.Flags().StringVar(&o.Release, "release", "", "read the manifest Helm stored for this release (in --namespace)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, `output format: "yaml" or "json"`)
+	cmd.MarkFlagsMutuallyExclusive("manifest", "release")
+	return cmd
+}
+
+// Validate rejects option values that cannot work.
+func (o *FluxPatchesOptions) Validate() error {
+	if o.Output != "yaml" && o.Output != "json" {
+		return fmt.Errorf(`--output must be "yaml" or "json", not %q`, o.Output)
+	}
+	return o.RenderOptions.Validate()
+}
+
+// Run prints the block. Nothing is printed unless every claim could be
+// pinned; the report file is written as in render.
+func (o *FluxPatchesOptions) Run(ctx context.Context) error {
+	manifest, err := o.manifest()
+	if err != nil {
+		return err
+	}
+	state, err := o.liveState()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
+	defer cancel()
+	p := &flux.Patcher{Live: state, Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict)}
+	block, report, patchErr := p.Patches(ctx, manifest)
+	if o.ReportFile != "" && report != nil {
+		if err := writeJSON(o.ReportFile, report); err != nil {
+			return err
+		}
+	}
+	if patchErr != nil {
+		return patchErr
+	}
+	out, err := o.encode(block)
+	if err != nil {
+		return err
+	}
+	if _, err := o.Out.Write(out); err != nil {
+		return fmt.Errorf("writing stdout: %w", err)
+	}
+	fmt.Fprintf(o.ErrOut, "pvc-guard: %d claim(s) checked, %d live, %d patch(es) pinning their immutable fields\n", report.ClaimsChecked, report.ClaimsLive, patchCount(block))
+	return nil
+}
+
+// manifest is the stream to pin: the release's stored manifest, the
+// --manifest file, or stdin.
+func (o *FluxPatchesOptions) manifest() ([]byte, error) {
+	switch {
+	case o.Release != "":
+		return o.storedManifest()
+	case o.Manifest != "":
+		data, err := os.ReadFile(o.Manifest)
+		if err != nil {
+			return nil, fmt.Errorf("reading --manifest: %w", err)
+		}
+		return data, nil
+	}
+	data, err := input.ReadAll(o.In)
+	if err != nil {
+		return nil, fmt.Errorf("reading stdin: %w", err)
+	}
+	return data, nil
+}
+
+// storedManifest reads the latest revision's manifest with Helm's SDK, from
+// the release storage `pvc-guard rollback` uses ($HELM_DRIVER).
+func (o *FluxPatchesOptions) storedManifest() ([]byte, error) {
+	rollback := &RollbackOptions{Streams: o.Streams, clusterFlags: o.clusterFlags}
+	cfg, err := rollback.helmConfiguration(o.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	rel, err := action.NewGet(cfg).Run(o.Release)
+	if err != nil {
+		return nil, fmt.Errorf("reading release %q in namespace %q: %w", o.Release, o.Namespace(), err)
+	}
+	accessor, err := release.NewAccessor(rel)
+	if err != nil {
+		return nil, fmt.Errorf("reading release %q: %w", o.Release, err)
+	}
+	return []byte(accessor.Manifest()), nil
+}
+
+func (o *FluxPatchesOptions) encode(block *flux.Block) ([]byte, error) {
+	if o.Output == "json" {
+		data, err := json.MarshalIndent(block, "", "  ")
+		return append(data, '\n'), err
+	}
+	return yaml.Marshal(block)
+}
+
+func patchCount(block *flux.Block) int {
+	n := 0
+	for _, entry := range block.PostRenderers {
+		n += len(entry.Kustomize.Patches)
+	}
+	return n
+}

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/pvc-guard/pvc-guard/flux"
+)
+
+func TestFluxPatchesOutcomes(t *testing.T) {
+	live := writeFile(t, "live.yaml", liveClaims)
+	manifest := writeFile(t, "rendered.yaml", chartClaim)
+	conflicting := strings.Replace(chartClaim, "spec:\n", "spec:\n  volumeName: pv-other\n", 1)
+	tests := []struct {
+		name       string
+		stdin      string
+		args       []string
+		wantCode   int
+		wantStdout string // substring; "" means stdout must be empty
+		wantStderr string
+	}{
+		{
+			name: "stdin to YAML", stdin: chartClaim, args: []string{"flux-patches", "-n", "flag-ns", "--live-state", live},
+			wantStdout: "postRenderers:\n- kustomize:\n    patches:\n    - patch: |\n", wantStderr: "1 claim(s) checked, 1 live, 1 patch(es)",
+		},
+		{
+			name: "--manifest to JSON", args: []string{"flux-patches", "-n", "env-ns", "--live-state", live, "--manifest", manifest, "-o", "json"},
+			wantStdout: `"postRenderers": [`,
+		},
+		{
+			name: "conflict fails with nothing on stdout", stdin: conflicting, args: []string{"flux-patches", "-n", "flag-ns", "--live-state", live},
+			wantCode: 1, wantStderr: `chart wants "pv-other", live is "pv-flag"`,
+		},
+		{
+			name: "keep-live pins the live value", stdin: conflicting, args: []string{"flux-patches", "-n", "flag-ns", "--live-state", live, "--on-conflict", "keep-live"},
+			wantStdout: "volumeName: pv-flag",
+		},
+		{
+			name: "no live claim, no patches", stdin: chartClaim, args: []string{"flux-patches", "-n", "elsewhere", "--live-state", live},
+			wantStdout: "postRenderers: []\n", wantStderr: "1 claim(s) checked, 0 live, 0 patch(es)",
+		},
+		{
+			name: "bad --output", stdin: chartClaim, args: []string{"flux-patches", "-o", "toml"},
+			wantCode: 1, wantStderr: `--output must be "yaml" or "json"`,
+		},
+		{
+			name: "--manifest and --release exclude each other", args: []string{"flux-patches", "--manifest", manifest, "--release", "app"},
+			wantCode: 1, wantStderr: "none of the others can be",
+		},
+		{
+			name: "missing --manifest", args: []string{"flux-patches", "--manifest", "/nonexistent.yaml"},
+			wantCode: 1, wantStderr: "reading --manifest",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolateEnv(t)
+			r := run(t, tt.stdin, tt.args...)
+			if r.code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr: %s", r.code, tt.wantCode, r.stderr)
+			}
+			if tt.wantStdout == "" && r.stdout != "" {
+				t.Errorf("stdout must be empty, got:\n%s", r.stdout)
+			}
+			if !strings.Contains(r.stdout, tt.wantStdout) || !strings.Contains(r.stderr, tt.wantStderr) {
+				t.Errorf("want stdout with %q and stderr with %q; got:\n%s\n%s", tt.wantStdout, tt.wantStderr, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// TestFluxPatchesFormatsAgree: the YAML and JSON outputs are the same
+// block, and it pins the claim of the namespace given.
+func TestFluxPatchesFormatsAgree(t *testing.T) {
+	isolateEnv(t)
+	live := writeFile(t, "live.yaml", liveClaims)
+	report := filepath.Join(t.TempDir(), "report.json")
+	var blocks [2]flux.Block
+	for i, format := range []string{"yaml", "json"} {
+		r := run(t, chartClaim, "flux-patches", "-n", "context-ns", "--live-state", live, "-o", format, "--report", report)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, r.code, r.stderr)
+		}
+		var err error
+		if format == "json" {
+			err = json.Unmarshal([]byte(r.stdout), &blocks[i])
+		} else {
+			err = yaml.Unmarshal([]byte(r.stdout), &blocks[i])
+		}
+		if err != nil {
+			t.Fatalf("%s output does not decode: %v\n%s", format, err, r.stdout)
+		}
+	}
+	yamlBlock, _ := json.Marshal(blocks[0])
+	jsonBlock, _ := json.Marshal(blocks[1])
+	if string(yamlBlock) != string(jsonBlock) {
+		t.Errorf("formats differ:\n%s\n%s", yamlBlock, jsonBlock)
+	}
+	if patch := blocks[1].PostRenderers[0].Kustomize.Patches[0].Patch; !strings.Contains(patch, "volumeName: pv-context") {
+		t.Errorf("patch does not pin the live volume:\n%s", patch)
+	}
+	if data, err := os.ReadFile(report); err != nil || !strings.Contains(string(data), `"claimsLive": 1`) {
+		t.Errorf("report not written (%v):\n%s", err, data)
+	}
+}
