@@ -59,8 +59,17 @@ func Kustomize(stream []byte, patches []flux.Patch) ([]byte, error) {
 	if err := fs.WriteFile("kustomization.yaml", kustomization); err != nil {
 		return nil, err
 	}
+	return build(fs, ".")
+}
+
+// Build runs kustomize (built-in transformers only) on a directory.
+func Build(dir string) ([]byte, error) {
+	return build(filesys.MakeFsOnDisk(), dir)
+}
+
+func build(fs filesys.FileSystem, dir string) ([]byte, error) {
 	options := &krusty.Options{LoadRestrictions: types.LoadRestrictionsNone, PluginConfig: types.DisabledPluginConfig()}
-	built, err := krusty.MakeKustomizer(options).Run(fs, ".")
+	built, err := krusty.MakeKustomizer(options).Run(fs, dir)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize: %w", err)
 	}

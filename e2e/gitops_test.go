@@ -1,0 +1,621 @@
+package e2e
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/loader"
+	"helm.sh/helm/v4/pkg/cli"
+	"helm.sh/helm/v4/pkg/kube"
+	"helm.sh/helm/v4/pkg/postrenderer"
+	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/pvc-guard/pvc-guard/flux"
+	"github.com/pvc-guard/pvc-guard/internal/gitopstest"
+	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+	"github.com/pvc-guard/pvc-guard/renderer"
+)
+
+// The integrations' examples, which these tests run as they are.
+const (
+	kustomizeExample = "../examples/kustomize"
+	argoCDExample    = "../examples/argocd"
+)
+
+// TestKustomizeFunctionMatchesPostRenderer is acceptance 1 of the GitOps
+// issue: kustomize running examples/kustomize's transformers: entry (pvc-guard
+// as an exec KRM function) builds the claims the post-renderer makes of the
+// same rendered chart, from a live-state file and from the real cluster.
+func TestKustomizeFunctionMatchesPostRenderer(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	rendered := h.helm.MustRun("template", h.release, appChart, "--namespace", h.ns)
+	snapshot := filepath.Join(t.TempDir(), "live.yaml")
+	kubectl := filepath.Join(h.c.BinDir, "kubectl")
+	writeOutput(t, snapshot, succeeded(t, "kubectl", nil, run(exec.Command(kubectl, "get", "pvc,storageclass", "-A", "-o", "yaml"), h.helm.Env, "")))
+
+	cases := []struct {
+		name       string
+		config     map[string]string // the functionConfig's data
+		kubeconfig string            // what the function and the post-renderer may reach
+		renderArgs []string
+	}{
+		{"against the cluster", map[string]string{"onConflict": "fail"}, h.c.Kubeconfig, nil},
+		{"from a live-state file", map[string]string{"liveState": snapshot}, unreachableKubeconfig(t), []string{"--live-state", snapshot}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := withEnv(h.helm.Env, "KUBECONFIG="+tc.kubeconfig)
+			dir := kustomization(t, rendered, h.ns, tc.config)
+			built := succeeded(t, "kustomize", nil, run(exec.Command(kustomizeBinary(t, h.c), "build", "--enable-alpha-plugins", "--enable-exec", dir), toolsOnPath(t, env), ""))
+			postRendered := succeeded(t, "pvc-guard", nil, run(exec.Command(pvcGuardBinary(t), append([]string{"render", "-n", h.ns}, tc.renderArgs...)...), env, rendered))
+			assertSameClaims(t, built, postRendered, h.ns)
+			assertVolumeName(t, built, h)
+		})
+	}
+}
+
+// TestKustomizeFunctionConflictFailsTheBuild: a conflict stops kustomize,
+// which shows the function's error.
+func TestKustomizeFunctionConflictFailsTheBuild(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	rendered := h.helm.MustRun("template", h.release, appChart, "--namespace", h.ns, "--set", "claim.storageClassName=fast")
+	dir := kustomization(t, rendered, h.ns, nil)
+	r := run(exec.Command(kustomizeBinary(t, h.c), "build", "--enable-alpha-plugins", "--enable-exec", dir), toolsOnPath(t, h.helm.Env), "")
+	if r.Err == nil || !strings.Contains(r.Stderr, `spec.storageClassName: chart wants "fast", live is "manual"`) {
+		t.Errorf("kustomize build: want it refused with the conflict, got %v\n%s", r.Err, r.Stderr)
+	}
+	if r.Stdout != "" {
+		t.Errorf("kustomize printed manifests despite the conflict:\n%s", r.Stdout)
+	}
+}
+
+// TestFunctionErrorsAreResults is acceptance 4: a ResourceList the function
+// cannot process comes back as a ResourceList with an error result and
+// nothing else on stdout, and the exit status is not zero.
+func TestFunctionErrorsAreResults(t *testing.T) {
+	const header = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
+	cases := []struct {
+		name, items, want string
+	}{
+		{"invalid YAML", "items:\n- {apiVersion: v1, kind: PersistentVolumeClaim\n", "invalid ResourceList"},
+		{"an item that is not an object", "items:\n- 42\n", "invalid ResourceList"},
+		{"an item without kind", "items:\n- {apiVersion: v1, metadata: {name: data}}\n", "item 0 of the ResourceList has no kind"},
+		{"a claim without name", "items:\n- {apiVersion: v1, kind: PersistentVolumeClaim, metadata: {namespace: apps}}\n", "PersistentVolumeClaim without metadata.name"},
+		{"an unknown option", "items: []\nfunctionConfig: {apiVersion: v1, kind: ConfigMap, data: {namespaces: apps}}\n", `unknown key "namespaces"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := withEnv(os.Environ(), "KUBECONFIG="+unreachableKubeconfig(t))
+			r := run(exec.Command(pvcGuardBinary(t)), env, header+tc.items)
+			if r.Err == nil {
+				t.Errorf("exit status 0, want non-zero")
+			}
+			var list struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+				Results    []struct {
+					Message  string `json:"message"`
+					Severity string `json:"severity"`
+				} `json:"results"`
+			}
+			if documents(t, r.Stdout) != 1 {
+				t.Errorf("stdout must be one ResourceList and nothing else:\n%s", r.Stdout)
+			}
+			if err := yaml.Unmarshal([]byte(r.Stdout), &list); err != nil || list.Kind != "ResourceList" || list.APIVersion != "config.kubernetes.io/v1" {
+				t.Errorf("stdout is not a ResourceList (%v):\n%s", err, r.Stdout)
+			}
+			if len(list.Results) == 0 || list.Results[0].Severity != "error" || !strings.Contains(list.Results[0].Message, tc.want) {
+				t.Errorf("want an error result saying %q, got:\n%s", tc.want, r.Stdout)
+			}
+		})
+	}
+}
+
+// TestArgoCDPluginGenerate is acceptance 2: the ConfigManagementPlugin's
+// init and generate commands, run as the cmp sidecar runs them (in the
+// chart's directory, with the ARGOCD_* environment and the sidecar's
+// environment from repo-server-patch.yaml), reach the real API server with
+// the read-only ServiceAccount's token through examples/argocd's kubeconfig
+// and print only manifests, with the live claim's fields filled in.
+func TestArgoCDPluginGenerate(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	secrets, tmp := t.TempDir(), t.TempDir()
+	serviceAccount := applyArgoCDRBAC(t, h)
+	token, err := h.c.Client.CoreV1().ServiceAccounts(h.ns).CreateToken(t.Context(), serviceAccount, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("requesting the ServiceAccount's token: %v", err)
+	}
+	// What the projected volume holds in the pod, pointing at this cluster.
+	inPod := strings.NewReplacer("/var/run/secrets/pvc-guard", secrets, "https://kubernetes.default.svc", h.c.Config.Host, "/tmp", tmp)
+	writeOutput(t, filepath.Join(secrets, "token"), token.Status.Token)
+	writeOutput(t, filepath.Join(secrets, "ca.crt"), string(h.c.Config.CAData))
+	writeOutput(t, filepath.Join(secrets, "kubeconfig"), inPod.Replace(exampleConfigMapData(t, "kubeconfig.yaml", "kubeconfig")))
+
+	chart, err := filepath.Abs(appChart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"PATH=" + tools(t, map[string]string{"helm": h.helm.Bin, "pvc-guard": pvcGuardBinary(t)}) + ":/usr/bin:/bin",
+		"HOME=" + t.TempDir(),
+		"ARGOCD_APP_NAME=" + h.release,
+		"ARGOCD_APP_NAMESPACE=" + h.ns,
+		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567",
+		"ARGOCD_APP_SOURCE_PATH=testdata/charts/app",
+		"ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/apps.git",
+		"ARGOCD_APP_SOURCE_TARGET_REVISION=main",
+		"KUBE_VERSION=1.34",
+	}
+	for _, e := range sidecar(t).Env {
+		env = append(env, e.Name+"="+inPod.Replace(e.Value))
+	}
+	plugin := examplePlugin(t)
+	for _, step := range []struct {
+		name string
+		cmd  pluginCommand
+	}{{"init", plugin.Spec.Init}, {"generate", plugin.Spec.Generate}} {
+		cmd := exec.Command(step.cmd.Command[0], append(step.cmd.Command[1:], step.cmd.Args...)...)
+		cmd.Dir = chart
+		r := run(cmd, env, "")
+		out := succeeded(t, "plugin "+step.name, nil, r)
+		if step.name == "init" {
+			continue
+		}
+		assertOnlyManifests(t, out)
+		assertVolumeName(t, out, h)
+		if !strings.Contains(r.Stderr, h.ns+"/"+h.claimName()+" spec.volumeName") {
+			t.Errorf("pvc-guard's summary is missing from stderr:\n%s", r.Stderr)
+		}
+	}
+}
+
+// TestArgoCDComponentWiring builds examples/argocd as a kustomize Component
+// over a stand-in argocd-repo-server and checks that the token, the CA and
+// the kubeconfig reach the sidecar where the kubeconfig names them, that the
+// pod runs as the ServiceAccount rbac.yaml binds, and that the sidecar
+// serves plugin.yaml.
+func TestArgoCDComponentWiring(t *testing.T) {
+	pod := argoCDPod(t)
+	sc := sidecar(t)
+	kubeconfig := envValue(sc.Env, "KUBECONFIG")
+	mountDir := filepath.Dir(kubeconfig)
+	var projected *corev1.ProjectedVolumeSource
+	for _, m := range sc.VolumeMounts {
+		if m.MountPath == mountDir {
+			projected = volumeNamed(pod.Spec.Volumes, m.Name).Projected
+		}
+	}
+	if projected == nil {
+		t.Fatalf("no projected volume mounted at %s, the directory of KUBECONFIG", mountDir)
+	}
+	files := map[string]string{} // path in the volume -> where it comes from
+	for _, source := range projected.Sources {
+		switch {
+		case source.ServiceAccountToken != nil:
+			files[source.ServiceAccountToken.Path] = "token"
+		case source.ConfigMap != nil:
+			for _, item := range source.ConfigMap.Items {
+				files[item.Path] = source.ConfigMap.Name + "/" + item.Key
+			}
+		}
+	}
+	config := exampleConfigMapData(t, "kubeconfig.yaml", "kubeconfig")
+	want := map[string]string{
+		filepath.Base(kubeconfig): "pvc-guard-kubeconfig/kubeconfig",
+		"token":                   "token",
+		"ca.crt":                  "kube-root-ca.crt/ca.crt",
+	}
+	for path, source := range want {
+		if files[path] != source {
+			t.Errorf("the projected volume's %s comes from %q, want %q", path, files[path], source)
+		}
+		if path != filepath.Base(kubeconfig) && !strings.Contains(config, filepath.Join(mountDir, path)) {
+			t.Errorf("the kubeconfig does not name %s", filepath.Join(mountDir, path))
+		}
+	}
+	if pod.Spec.ServiceAccountName != "pvc-guard-cmp" || pod.Spec.AutomountServiceAccountToken == nil || *pod.Spec.AutomountServiceAccountToken {
+		t.Errorf("pod runs as %q with automount %v; want pvc-guard-cmp with no automounted token", pod.Spec.ServiceAccountName, pod.Spec.AutomountServiceAccountToken)
+	}
+	if !slices.ContainsFunc(sc.VolumeMounts, func(m corev1.VolumeMount) bool {
+		return m.MountPath == "/home/argocd/cmp-server/config/plugin.yaml" && m.SubPath == "plugin.yaml"
+	}) {
+		t.Errorf("plugin.yaml is not mounted where argocd-cmp-server reads it")
+	}
+}
+
+// TestFluxPatchesMakeTheUpgradeSucceed is acceptance 3: where Helm's SDK
+// upgrade (as Flux's helm-controller runs it) is refused because the chart
+// drops the claim's storage class, the same upgrade with a kustomize
+// post-renderer made of flux-patches' output succeeds; and kustomize applying
+// the patches, from the rendered stream or from the release, yields the
+// post-renderer's claims.
+func TestFluxPatchesMakeTheUpgradeSucceed(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	rendered := h.helm.MustRun("template", h.release, appChart, "--namespace", h.ns, "--set", "claim.storageClassName=")
+	postRendered := succeeded(t, "pvc-guard", nil, run(exec.Command(pvcGuardBinary(t), "render", "-n", h.ns), h.helm.Env, rendered))
+
+	blocks := map[string]*flux.Block{}
+	for source, args := range map[string][]string{"stream": nil, "release": {"--release", h.release}} {
+		cmd := exec.Command(pvcGuardBinary(t), append([]string{"flux-patches", "-n", h.ns}, args...)...)
+		out := succeeded(t, "pvc-guard flux-patches", args, run(cmd, h.helm.Env, rendered))
+		blocks[source] = &flux.Block{}
+		if err := yaml.Unmarshal([]byte(out), blocks[source]); err != nil {
+			t.Fatalf("flux-patches output: %v\n%s", err, out)
+		}
+		patched, err := gitopstest.PostRenderer{Block: blocks[source]}.Run(bytes.NewBufferString(rendered))
+		if err != nil {
+			t.Fatalf("kustomize with the patches from the %s: %v", source, err)
+		}
+		assertSameClaims(t, patched.String(), postRendered, h.ns)
+	}
+
+	if err := sdkUpgrade(t, h, nil); err == nil || !strings.Contains(err.Error(), immutableMessage) {
+		t.Fatalf("plain SDK upgrade: want %q, got %v", immutableMessage, err)
+	}
+	if err := sdkUpgrade(t, h, gitopstest.PostRenderer{Block: blocks["release"]}); err != nil {
+		t.Fatalf("SDK upgrade with the Flux patches: %v", err)
+	}
+	assertUnchanged(t, h.c.Client, h.claim)
+	if class := h.liveClaim().Spec.StorageClassName; class == nil || *class != "manual" {
+		t.Errorf("storage class after the upgrade = %v, want manual", class)
+	}
+}
+
+// sdkUpgrade upgrades the release as Flux's helm-controller does: Helm's
+// SDK, the chart with the values that drop the storage class, a
+// post-renderer (or none) and the field manager helm-controller uses.
+func sdkUpgrade(t *testing.T, h *history, post postrenderer.PostRenderer) error {
+	t.Helper()
+	kube.ManagedFieldsManager = "helm-controller"
+	settings := cli.New()
+	settings.KubeConfig = h.c.Kubeconfig
+	settings.SetNamespace(h.ns)
+	cfg := action.NewConfiguration()
+	cfg.SetLogger(slog.DiscardHandler) // the refusal is the expected outcome, not news
+	if err := cfg.Init(settings.RESTClientGetter(), h.ns, "secret"); err != nil {
+		t.Fatalf("initialising Helm: %v", err)
+	}
+	chart, err := loader.Load(appChart)
+	if err != nil {
+		t.Fatalf("loading the chart: %v", err)
+	}
+	upgrade := action.NewUpgrade(cfg)
+	upgrade.Namespace = h.ns
+	upgrade.WaitStrategy = kube.HookOnlyStrategy
+	upgrade.PostRenderer = post
+	_, err = upgrade.RunWithContext(t.Context(), h.release, chart, map[string]any{"claim": map[string]any{"storageClassName": ""}})
+	return err
+}
+
+// kustomization writes examples/kustomize with the rendered chart as its
+// resources, the test's namespace, and data as the functionConfig's data.
+func kustomization(t *testing.T, rendered, namespace string, data map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	k := strings.Replace(readExample(t, kustomizeExample, "kustomization.yaml"), "namespace: apps", "namespace: "+namespace, 1)
+	fn, err := kyaml.Parse(readExample(t, kustomizeExample, "pvc-guard.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data != nil {
+		fn.SetDataMap(data)
+	}
+	writeOutput(t, filepath.Join(dir, "kustomization.yaml"), k)
+	writeOutput(t, filepath.Join(dir, "pvc-guard.yaml"), fn.MustString())
+	writeOutput(t, filepath.Join(dir, "app.yaml"), rendered)
+	return dir
+}
+
+// kustomizeBinary is the standalone kustomize: $PVC_GUARD_KUSTOMIZE, else
+// the cluster's bin directory. kubectl kustomize cannot run exec functions.
+func kustomizeBinary(t *testing.T, c *testcluster.Cluster) string {
+	t.Helper()
+	path := os.Getenv("PVC_GUARD_KUSTOMIZE")
+	if path == "" {
+		path = filepath.Join(c.BinDir, "kustomize")
+	}
+	if _, err := os.Stat(path); err != nil {
+		const hint = "kustomize 5 is missing: GOBIN=DIR go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1, then set PVC_GUARD_KUSTOMIZE=DIR/kustomize"
+		if os.Getenv(testcluster.EnvE2E) == "require" {
+			t.Fatal(hint)
+		}
+		t.Skip(hint)
+	}
+	return path
+}
+
+// toolsOnPath puts pvc-guard first on env's PATH under its own name, as the
+// examples call it.
+func toolsOnPath(t *testing.T, env []string) []string {
+	t.Helper()
+	dir := tools(t, map[string]string{"pvc-guard": pvcGuardBinary(t)})
+	return withEnv(env, "PATH="+dir+string(os.PathListSeparator)+envValueOf(env, "PATH"))
+}
+
+// tools makes a directory of symbolic links: name -> program.
+func tools(t *testing.T, programs map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, program := range programs {
+		if err := os.Symlink(program, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// run runs cmd with env and stdin.
+func run(cmd *exec.Cmd, env []string, stdin string) testcluster.Result {
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	return runCommand(cmd)
+}
+
+// withEnv returns env with each NAME=value of set replacing NAME's value.
+func withEnv(env []string, set ...string) []string {
+	out := slices.Clone(env)
+	for _, kv := range set {
+		name, _, _ := strings.Cut(kv, "=")
+		out = slices.DeleteFunc(out, func(e string) bool { return strings.HasPrefix(e, name+"=") })
+		out = append(out, kv)
+	}
+	return out
+}
+
+func envValueOf(env []string, name string) string {
+	for _, e := range env {
+		if value, ok := strings.CutPrefix(e, name+"="); ok {
+			return value
+		}
+	}
+	return ""
+}
+
+func assertSameClaims(t *testing.T, got, want, namespace string) {
+	t.Helper()
+	gotClaims, err := gitopstest.Claims([]byte(got), namespace)
+	if err != nil {
+		t.Fatalf("reading claims: %v\n%s", err, got)
+	}
+	wantClaims, err := gitopstest.Claims([]byte(want), namespace)
+	if err != nil {
+		t.Fatalf("reading the post-renderer's claims: %v\n%s", err, want)
+	}
+	if len(wantClaims) == 0 || !gitopstest.SameClaims(gotClaims, wantClaims) {
+		t.Errorf("claims differ from the post-renderer's\n--- got:\n%s\n--- post-renderer:\n%s", got, want)
+	}
+}
+
+// assertVolumeName checks that the stream's claim carries the live volume.
+func assertVolumeName(t *testing.T, stream string, h *history) {
+	t.Helper()
+	claims, err := gitopstest.Claims([]byte(stream), h.ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := claims[renderer.ObjectKey{Namespace: h.ns, Name: h.claimName()}]
+	if claim == nil || claim.Spec.VolumeName != h.claim.Spec.VolumeName {
+		t.Errorf("claim %s lacks volumeName %s:\n%s", h.claimName(), h.claim.Spec.VolumeName, stream)
+	}
+}
+
+// assertOnlyManifests checks that every document of out is a Kubernetes
+// object: Argo CD reads generate's whole stdout as manifests.
+func assertOnlyManifests(t *testing.T, out string) {
+	t.Helper()
+	nodes, err := (&kio.ByteReader{Reader: strings.NewReader(out), OmitReaderAnnotations: true, DisableUnwrapping: true}).Read()
+	if err != nil || len(nodes) == 0 {
+		t.Fatalf("generate's stdout is not a manifest stream (%v):\n%s", err, out)
+	}
+	for _, node := range nodes {
+		if node.GetApiVersion() == "" || node.GetKind() == "" || node.GetName() == "" {
+			t.Errorf("not a Kubernetes object in generate's stdout:\n%s", node.MustString())
+		}
+	}
+}
+
+// documents counts the YAML documents of a stream.
+func documents(t *testing.T, stream string) int {
+	t.Helper()
+	n := 0
+	for decoder := kyaml.NewDecoder(strings.NewReader(stream)); ; n++ {
+		var doc kyaml.Node
+		if err := decoder.Decode(&doc); err == io.EOF {
+			return n
+		} else if err != nil {
+			t.Fatalf("invalid YAML: %v\n%s", err, stream)
+		}
+	}
+}
+
+func writeOutput(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readExample(t *testing.T, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// exampleConfigMapData returns one data entry of a ConfigMap in examples/argocd.
+func exampleConfigMapData(t *testing.T, file, key string) string {
+	t.Helper()
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal([]byte(readExample(t, argoCDExample, file)), &cm); err != nil {
+		t.Fatal(err)
+	}
+	return cm.Data[key]
+}
+
+// pluginCommand is a command of a ConfigManagementPlugin.
+type pluginCommand struct {
+	Command []string `json:"command"`
+	Args    []string `json:"args"`
+}
+
+func examplePlugin(t *testing.T) (plugin struct {
+	Spec struct {
+		Init     pluginCommand `json:"init"`
+		Generate pluginCommand `json:"generate"`
+	} `json:"spec"`
+}) {
+	t.Helper()
+	if err := yaml.Unmarshal([]byte(readExample(t, argoCDExample, "plugin.yaml")), &plugin); err != nil {
+		t.Fatal(err)
+	}
+	if len(plugin.Spec.Generate.Command) == 0 {
+		t.Fatal("plugin.yaml has no generate command")
+	}
+	return plugin
+}
+
+// applyArgoCDRBAC creates examples/rbac.yaml's ClusterRole and
+// examples/argocd/rbac.yaml's ServiceAccount and binding in the test's
+// namespace (cluster-wide names made unique to the test) and returns the
+// ServiceAccount's name.
+func applyArgoCDRBAC(t *testing.T, h *history) string {
+	t.Helper()
+	ctx, rbac := t.Context(), h.c.Client.RbacV1()
+	unique := func(name string) string { return name + "-" + h.ns }
+	var serviceAccount string
+	for _, obj := range decodeObjects(t, readExample(t, "../examples", "rbac.yaml")+"\n---\n"+readExample(t, argoCDExample, "rbac.yaml")) {
+		var err error
+		switch o := obj.(type) {
+		case *rbacv1.ClusterRole:
+			o.Name = unique(o.Name)
+			_, err = rbac.ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
+			t.Cleanup(func() { _ = rbac.ClusterRoles().Delete(ctx, o.Name, metav1.DeleteOptions{}) })
+		case *corev1.ServiceAccount:
+			serviceAccount, o.Namespace = o.Name, h.ns
+			_, err = h.c.Client.CoreV1().ServiceAccounts(h.ns).Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.ClusterRoleBinding:
+			o.Name, o.RoleRef.Name = unique(o.Name), unique(o.RoleRef.Name)
+			for i := range o.Subjects {
+				o.Subjects[i].Namespace = h.ns
+			}
+			_, err = rbac.ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
+			t.Cleanup(func() { _ = rbac.ClusterRoleBindings().Delete(ctx, o.Name, metav1.DeleteOptions{}) })
+		default:
+			t.Fatalf("unexpected object in the RBAC examples: %T", obj)
+		}
+		if err != nil {
+			t.Fatalf("creating %T: %v", obj, err)
+		}
+	}
+	return serviceAccount
+}
+
+func decodeObjects(t *testing.T, stream string) []any {
+	t.Helper()
+	var objects []any
+	for _, doc := range strings.Split(strings.TrimPrefix(stream, "---\n"), "\n---\n") {
+		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode([]byte(doc), nil, nil)
+		if err != nil {
+			t.Fatalf("decoding an example: %v\n%s", err, doc)
+		}
+		objects = append(objects, obj)
+	}
+	return objects
+}
+
+// argoCDPod is the repo server's pod template once examples/argocd, as a
+// Component, has patched a stand-in for Argo CD's argocd-repo-server.
+func argoCDPod(t *testing.T) corev1.PodTemplateSpec {
+	t.Helper()
+	dir := t.TempDir()
+	component, err := filepath.Abs(argoCDExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(dir, component)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeOutput(t, filepath.Join(dir, "kustomization.yaml"), "namespace: argocd\nresources: [repo-server.yaml]\ncomponents: ["+rel+"]\n")
+	writeOutput(t, filepath.Join(dir, "repo-server.yaml"), standInRepoServer)
+	built, err := gitopstest.Build(dir)
+	if err != nil {
+		t.Fatalf("building the Component: %v", err)
+	}
+	for _, obj := range decodeObjects(t, string(built)) {
+		if d, ok := obj.(*appsv1.Deployment); ok && d.Name == "argocd-repo-server" {
+			return d.Spec.Template
+		}
+	}
+	t.Fatal("the build has no argocd-repo-server Deployment")
+	return corev1.PodTemplateSpec{}
+}
+
+// standInRepoServer has what the pvc-guard sidecar relies on in Argo CD's
+// argocd-repo-server: the var-files and plugins volumes, no token.
+const standInRepoServer = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: argocd-repo-server
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: argocd-repo-server}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: argocd-repo-server}}
+    spec:
+      serviceAccountName: argocd-repo-server
+      automountServiceAccountToken: false
+      containers:
+        - name: argocd-repo-server
+          image: quay.io/argoproj/argocd
+      volumes:
+        - {name: var-files, emptyDir: {}}
+        - {name: plugins, emptyDir: {}}
+`
+
+// sidecar is the pvc-guard container of the patched repo server.
+func sidecar(t *testing.T) corev1.Container {
+	t.Helper()
+	for _, c := range argoCDPod(t).Spec.Containers {
+		if c.Name == "pvc-guard" {
+			return c
+		}
+	}
+	t.Fatal("repo-server-patch.yaml adds no pvc-guard container")
+	return corev1.Container{}
+}
+
+func volumeNamed(volumes []corev1.Volume, name string) corev1.Volume {
+	for _, v := range volumes {
+		if v.Name == name {
+			return v
+		}
+	}
+	return corev1.Volume{}
+}
+
+func envValue(env []corev1.EnvVar, name string) string {
+	for _, e := range env {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
+}
