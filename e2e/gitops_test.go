@@ -36,6 +36,7 @@ import (
 const (
 	kustomizeExample = "../examples/kustomize"
 	argoCDExample    = "../examples/argocd"
+	fluxExample      = "../examples/flux"
 )
 
 // TestKustomizeFunctionMatchesPostRenderer is acceptance 1 of the GitOps
@@ -274,6 +275,51 @@ func TestFluxPatchesMakeTheUpgradeSucceed(t *testing.T) {
 	assertUnchanged(t, h.c.Client, h.claim)
 	if class := h.liveClaim().Spec.StorageClassName; class == nil || *class != "manual" {
 		t.Errorf("storage class after the upgrade = %v, want manual", class)
+	}
+}
+
+// TestFluxExampleKeepsPatchesCurrent runs examples/flux/update-patches.sh
+// both ways (from the installed release, and from helm template) and builds
+// the example's kustomization: the HelmRelease Flux would apply carries the
+// postRenderers flux-patches prints, pinning the live volume.
+func TestFluxExampleKeepsPatchesCurrent(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	want := succeeded(t, "pvc-guard flux-patches", nil, run(exec.Command(pvcGuardBinary(t), "flux-patches", "--release", h.release, "-n", h.ns), h.helm.Env, ""))
+	chart, err := filepath.Abs(appChart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := withEnv(h.helm.Env, "PATH="+tools(t, map[string]string{"helm": h.helm.Bin, "pvc-guard": pvcGuardBinary(t)})+":/usr/bin:/bin")
+	for name, args := range map[string][]string{"from the release": nil, "from helm template": {chart, "--set", "claim.storageClassName=manual"}} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, file := range []string{"kustomization.yaml", "pvc-guard-patch.yaml", "update-patches.sh"} {
+				writeOutput(t, filepath.Join(dir, file), readExample(t, fluxExample, file))
+			}
+			release := strings.NewReplacer("name: grafana\n", "name: "+h.release+"\n", "namespace: monitoring\n", "namespace: "+h.ns+"\n")
+			writeOutput(t, filepath.Join(dir, "helmrelease.yaml"), release.Replace(readExample(t, fluxExample, "helmrelease.yaml")))
+			cmd := exec.Command("sh", append([]string{"update-patches.sh", h.release, h.ns}, args...)...)
+			cmd.Dir = dir
+			succeeded(t, "update-patches.sh", args, run(cmd, env, ""))
+
+			built, err := gitopstest.Build(dir)
+			if err != nil {
+				t.Fatalf("building the example: %v", err)
+			}
+			var helmRelease struct {
+				Spec flux.Block `json:"spec"`
+			}
+			if err := yaml.Unmarshal(built, &helmRelease); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := yaml.Marshal(helmRelease.Spec)
+			if string(got) != want {
+				t.Errorf("HelmRelease postRenderers:\n%s\nwant flux-patches' output:\n%s", got, want)
+			}
+			if !strings.Contains(want, "volumeName: "+h.claim.Spec.VolumeName) {
+				t.Errorf("the patches do not pin the live volume:\n%s", want)
+			}
+		})
 	}
 }
 
