@@ -46,7 +46,7 @@ post-renderer's messages, what pvc-guard preserved (or why it refused) is
 printed after Helm finishes.
 
 Helm is $HELM_BIN (set when run as "helm pvc-guard"), else "helm" on PATH.`,
-		Example: `  helm pvc-guard ` + verb + ` grafana grafana/grafana -n monitoring --set persistence.size=20Gi`,
+		Example:            `  helm pvc-guard ` + verb + ` grafana grafana/grafana -n monitoring --set persistence.size=20Gi`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
