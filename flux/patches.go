@@ -7,7 +7,6 @@ package flux
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -72,22 +71,22 @@ type Selector struct {
 func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Block, *renderer.Report, error) {
 	state := &recordedState{LiveState: p.Live}
 	asRendered := &renderer.Renderer{Live: state, Namespace: p.Namespace, OnConflict: p.OnConflict}
-	result, err := asRendered.Rewrite(ctx, manifest)
+	_, report, err := asRendered.Render(ctx, manifest)
 	if err != nil {
-		return nil, conflictReport(err), err
+		return nil, report, err
 	}
-	pins := newPins()
-	pins.add(result.Report.Rewrites, nil)
+	pinned := pins{}
+	pinned.add(report.Rewrites, nil)
 	// Everything the live claims have: what the renderer writes into a
 	// claim that renders none of the immutable fields.
 	bare := &renderer.Renderer{Live: state}
-	everything, err := bare.Rewrite(ctx, bareClaims(state.claims))
+	_, everything, err := bare.Render(ctx, bareClaims(state.claims))
 	if err != nil {
-		return nil, result.Report, fmt.Errorf("reading the live claims' fields: %w", err)
+		return nil, report, fmt.Errorf("reading the live claims' fields: %w", err)
 	}
-	pins.add(everything.Report.Rewrites, func(rule renderer.Rule) bool { return rule.Policy != renderer.StorageRequest })
-	block, err := pins.block(p.Namespace, state.keys)
-	return block, result.Report, err
+	pinned.add(everything.Rewrites, func(rule renderer.Rule) bool { return rule.Policy != renderer.StorageRequest })
+	block, err := pinned.block(p.Namespace, state.keys)
+	return block, report, err
 }
 
 // recordedState answers the first Claims call from the cluster and every
@@ -118,18 +117,8 @@ func bareClaims(claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim) []b
 	return []byte(b.String())
 }
 
-func conflictReport(err error) *renderer.Report {
-	var conflicts *renderer.ConflictError
-	if errors.As(err, &conflicts) {
-		return conflicts.Report
-	}
-	return nil
-}
-
 // pins collects the value each claim's fields are pinned to.
 type pins map[renderer.ObjectKey]map[string]any // claim -> rule name -> value
-
-func newPins() pins { return pins{} }
 
 // add pins the live value of each finding whose rule keep accepts (nil:
 // every rule), unless the field is pinned already.

@@ -96,16 +96,16 @@ func (f *Function) transform(ctx context.Context, rl *framework.ResourceList) (*
 		return nil, framework.Results{errorResult(err)}
 	}
 	r := &renderer.Renderer{Live: state, Namespace: cfg.Namespace, OnConflict: cfg.OnConflict}
-	result, err := r.Rewrite(ctx, stream)
+	out, report, err := r.Render(ctx, stream)
 	if err != nil {
-		return conflictReport(err), errorResults(err, rl.Items)
+		return report, errorResults(err, rl.Items)
 	}
-	items, err := decodeItems(result.Bytes())
+	items, err := decodeItems(out)
 	if err != nil {
 		return nil, framework.Results{errorResult(err)}
 	}
 	rl.Items = items
-	return result.Report, findingResults(result.Report, items)
+	return report, findingResults(report, items)
 }
 
 // liveState is the functionConfig's snapshot files when it names any, else
@@ -118,16 +118,6 @@ func (f *Function) liveState(cfg config) (renderer.LiveState, error) {
 		return nil, errors.New("no live state: name snapshot files in the functionConfig's liveState")
 	}
 	return f.Live, nil
-}
-
-// conflictReport is the report of a render that conflicts stopped, the one
-// failure that still compared every claim.
-func conflictReport(err error) *renderer.Report {
-	var conflicts *renderer.ConflictError
-	if errors.As(err, &conflicts) {
-		return conflicts.Report
-	}
-	return nil
 }
 
 // checkItems rejects items that are not Kubernetes objects: the KRM
