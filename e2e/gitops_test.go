@@ -71,6 +71,24 @@ func TestKustomizeFunctionMatchesPostRenderer(t *testing.T) {
 	}
 }
 
+// TestKubectlKustomizeSkipsExecFunctions pins down why the examples ask for
+// kustomize itself: kubectl kustomize has no --enable-exec, and with
+// --enable-alpha-plugins alone it builds without running the function.
+func TestKubectlKustomizeSkipsExecFunctions(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	rendered := h.helm.MustRun("template", h.release, appChart, "--namespace", h.ns)
+	dir := kustomization(t, rendered, h.ns, nil)
+	kubectl := filepath.Join(h.c.BinDir, "kubectl")
+	env := toolsOnPath(t, h.helm.Env)
+	if r := run(exec.Command(kubectl, "kustomize", "--enable-alpha-plugins", "--enable-exec", dir), env, ""); r.Err == nil {
+		t.Errorf("kubectl kustomize accepts --enable-exec now; the examples' advice is out of date")
+	}
+	built := succeeded(t, "kubectl kustomize", nil, run(exec.Command(kubectl, "kustomize", "--enable-alpha-plugins", dir), env, ""))
+	if strings.Contains(built, "volumeName:") {
+		t.Errorf("kubectl kustomize ran the exec function; the examples' advice is out of date:\n%s", built)
+	}
+}
+
 // TestKustomizeFunctionConflictFailsTheBuild: a conflict stops kustomize,
 // which shows the function's error.
 func TestKustomizeFunctionConflictFailsTheBuild(t *testing.T) {
