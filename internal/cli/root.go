@@ -61,6 +61,8 @@ Without a subcommand pvc-guard runs "render".`,
 	root.AddCommand(
 		NewRenderCommand(streams),
 		NewRollbackCommand(streams),
+		NewHelmRunCommand(streams, "upgrade"),
+		NewHelmRunCommand(streams, "install"),
 		NewFluxPatchesCommand(streams),
 		NewRulesCommand(streams),
 		NewVersionCommand(streams),
