@@ -2,11 +2,15 @@ package cli
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/spf13/pflag"
+	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/cli"
+	"helm.sh/helm/v4/pkg/kube"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/pvc-guard/pvc-guard/live"
@@ -55,4 +59,21 @@ func (f *clusterFlags) liveCluster(timeout time.Duration) (*live.Cluster, error)
 		return nil, fmt.Errorf("creating a Kubernetes client for %s: %w", config.Host, err)
 	}
 	return &live.Cluster{Client: client, Host: config.Host}, nil
+}
+
+// helmConfiguration sets up Helm's SDK as the Helm CLI does: the release
+// storage named by $HELM_DRIVER in the release's namespace, and "helm" as
+// the field manager, so later helm commands see their own fields.
+func (f *clusterFlags) helmConfiguration(namespace string, logs io.Writer) (*action.Configuration, error) {
+	kube.ManagedFieldsManager = "helm"
+	level := slog.LevelWarn
+	if f.settings.Debug {
+		level = slog.LevelDebug
+	}
+	cfg := action.NewConfiguration()
+	cfg.SetLogger(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
+	if err := cfg.Init(f.settings.RESTClientGetter(), namespace, os.Getenv("HELM_DRIVER")); err != nil {
+		return nil, fmt.Errorf("initialising Helm: %w", err)
+	}
+	return cfg, nil
 }

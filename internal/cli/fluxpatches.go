@@ -137,8 +137,7 @@ func (o *FluxPatchesOptions) manifest() ([]byte, error) {
 // storedManifest reads the latest revision's manifest with Helm's SDK, from
 // the release storage `pvc-guard rollback` uses ($HELM_DRIVER).
 func (o *FluxPatchesOptions) storedManifest() ([]byte, error) {
-	rollback := &RollbackOptions{Streams: o.Streams, clusterFlags: o.clusterFlags}
-	cfg, err := rollback.helmConfiguration(o.Namespace())
+	cfg, err := o.helmConfiguration(o.Namespace(), o.ErrOut)
 	if err != nil {
 		return nil, err
 	}

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
-	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
@@ -128,7 +125,7 @@ func (o *RollbackOptions) Validate() error {
 // Run performs the rollback and reports what was preserved.
 func (o *RollbackOptions) Run(ctx context.Context) error {
 	namespace := o.Namespace()
-	cfg, err := o.helmConfiguration(namespace)
+	cfg, err := o.helmConfiguration(namespace, o.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -148,23 +145,6 @@ func (o *RollbackOptions) Run(ctx context.Context) error {
 	printPreserved(o.ErrOut, result.Report)
 	fmt.Fprintln(o.Out, "Rollback was a success! Happy Helming!")
 	return nil
-}
-
-// helmConfiguration sets up Helm's SDK as the Helm CLI does: the release
-// storage named by $HELM_DRIVER in the release's namespace, and "helm" as
-// the field manager, so later helm commands see their own fields.
-func (o *RollbackOptions) helmConfiguration(namespace string) (*action.Configuration, error) {
-	kube.ManagedFieldsManager = "helm"
-	level := slog.LevelWarn
-	if o.settings.Debug {
-		level = slog.LevelDebug
-	}
-	cfg := action.NewConfiguration()
-	cfg.SetLogger(slog.NewTextHandler(o.ErrOut, &slog.HandlerOptions{Level: level}))
-	if err := cfg.Init(o.settings.RESTClientGetter(), namespace, os.Getenv("HELM_DRIVER")); err != nil {
-		return nil, fmt.Errorf("initialising Helm: %w", err)
-	}
-	return cfg, nil
 }
 
 func (o *RollbackOptions) printDryRun(result *rollback.Result) error {
