@@ -3,7 +3,6 @@ package flux_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,17 +11,9 @@ import (
 
 	"github.com/pvc-guard/pvc-guard/flux"
 	"github.com/pvc-guard/pvc-guard/internal/gitopstest"
-	"github.com/pvc-guard/pvc-guard/live"
+	"github.com/pvc-guard/pvc-guard/internal/golden"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/flux")
-
-// options.yaml of a case, as in testdata/render.
-type options struct {
-	Namespace  string `json:"namespace"`
-	OnConflict string `json:"onConflict"`
-}
 
 // TestGolden runs each directory under testdata/flux:
 //
@@ -38,16 +29,16 @@ func TestGolden(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			block, _, err := patcher(t, dir).Patches(context.Background(), readFile(t, filepath.Join(dir, "input.yaml")))
+			block, _, err := patcher(t, dir).Patches(context.Background(), golden.Read(t, filepath.Join(dir, "input.yaml")))
 			if err != nil {
-				compareGolden(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
+				golden.Compare(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
 				return
 			}
 			out, err := yaml.Marshal(block)
 			if err != nil {
 				t.Fatal(err)
 			}
-			compareGolden(t, filepath.Join(dir, "output.yaml"), out)
+			golden.Compare(t, filepath.Join(dir, "output.yaml"), out)
 		})
 	}
 }
@@ -66,7 +57,7 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 			continue // the renderer's or TestGolden's error cases
 		}
 		t.Run(filepath.Base(filepath.Dir(dir))+"/"+filepath.Base(dir), func(t *testing.T) {
-			input := readFile(t, filepath.Join(dir, "input.yaml"))
+			input := golden.Read(t, filepath.Join(dir, "input.yaml"))
 			if _, err := gitopstest.Kustomize(input, nil); err != nil {
 				t.Skipf("kustomize cannot read this stream, so Flux could not patch it: %v", err)
 			}
@@ -101,37 +92,6 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 
 func patcher(t *testing.T, dir string) *flux.Patcher {
 	t.Helper()
-	opts := options{Namespace: "default"}
-	if data, err := os.ReadFile(filepath.Join(dir, "options.yaml")); err == nil {
-		if err := yaml.Unmarshal(data, &opts); err != nil {
-			t.Fatalf("options.yaml: %v", err)
-		}
-	}
-	state := live.NewSnapshot()
-	if err := state.Add(readFile(t, filepath.Join(dir, "live.yaml"))); err != nil {
-		t.Fatalf("live.yaml: %v", err)
-	}
-	return &flux.Patcher{Live: state, Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict)}
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want := readFile(t, path); !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./flux -run TestGolden -update to accept)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	opts := golden.ReadOptions(t, dir, golden.Options{Namespace: "default"})
+	return &flux.Patcher{Live: golden.Snapshot(t, dir), Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict)}
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,12 +15,11 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/pvc-guard/pvc-guard/internal/golden"
 	"github.com/pvc-guard/pvc-guard/krm"
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/krm")
 
 // TestGolden runs each directory under testdata/krm:
 //
@@ -40,15 +39,21 @@ func TestGolden(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			fn := &krm.Function{Namespace: "default", Dir: dir}
 			if data, err := os.ReadFile(filepath.Join(dir, "cluster.yaml")); err == nil {
-				fn.Live = snapshot(t, data)
+				state := live.NewSnapshot()
+				if err := state.Add(data); err != nil {
+					t.Fatalf("cluster.yaml: %v", err)
+				}
+				fn.Live = state
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			_, err := fn.Run(context.Background(), readFile(t, filepath.Join(dir, "input.yaml")), &out)
-			compareGolden(t, filepath.Join(dir, "output.yaml"), out.Bytes())
+			_, err := fn.Run(context.Background(), golden.Read(t, filepath.Join(dir, "input.yaml")), &out)
+			golden.Compare(t, filepath.Join(dir, "output.yaml"), out.Bytes())
 			if err != nil {
-				compareGolden(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
+				golden.Compare(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
 			} else {
-				assertAbsent(t, filepath.Join(dir, "error.txt"))
+				golden.AssertAbsent(t, filepath.Join(dir, "error.txt"))
 			}
 		})
 	}
@@ -67,32 +72,24 @@ func TestSameAsPostRenderer(t *testing.T) {
 			continue // an error case: the renderer's own tests cover it
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			items, err := parseStream(readFile(t, filepath.Join(dir, "input.yaml")))
+			items, err := parseStream(golden.Read(t, filepath.Join(dir, "input.yaml")))
 			if err != nil {
 				t.Skipf("kyaml cannot read this stream as items, so no orchestrator could send it: %v", err)
 			}
-			var opts struct {
-				Namespace  string `yaml:"namespace"`
-				OnConflict string `yaml:"onConflict"`
-			}
-			if data, err := os.ReadFile(filepath.Join(dir, "options.yaml")); err == nil {
-				if err := yaml.Unmarshal(data, &opts); err != nil {
-					t.Fatal(err)
-				}
-			}
+			opts := golden.ReadOptions(t, dir, golden.Options{})
 			fn := &krm.Function{Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict),
-				Live: snapshot(t, readFile(t, filepath.Join(dir, "live.yaml")))}
+				Live: golden.Snapshot(t, dir)}
 			var out bytes.Buffer
 			if _, err := fn.Run(context.Background(), resourceList(t, items), &out); err != nil {
 				t.Fatalf("function failed: %v\n%s", err, out.String())
 			}
 			got := itemsOf(t, out.Bytes())
-			want, err := parseStream(readFile(t, filepath.Join(dir, "output.yaml")))
+			want, err := parseStream(golden.Read(t, filepath.Join(dir, "output.yaml")))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(values(t, got), values(t, want)) {
-				t.Errorf("items differ from the post-renderer's output\n--- function:\n%s\n--- post-renderer:\n%s", out.String(), readFile(t, filepath.Join(dir, "output.yaml")))
+				t.Errorf("items differ from the post-renderer's output\n--- function:\n%s\n--- post-renderer:\n%s", out.String(), golden.Read(t, filepath.Join(dir, "output.yaml")))
 			}
 		})
 	}
@@ -148,15 +145,6 @@ func (failingState) Claims(context.Context, []renderer.ObjectKey) (map[renderer.
 	return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 }
 
-func snapshot(t *testing.T, data []byte) *live.Snapshot {
-	t.Helper()
-	s := live.NewSnapshot()
-	if err := s.Add(data); err != nil {
-		t.Fatalf("live state: %v", err)
-	}
-	return s
-}
-
 // parseStream reads a manifest stream into items, as an orchestrator would.
 func parseStream(data []byte) ([]*yaml.RNode, error) {
 	return (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true, DisableUnwrapping: true}).Read()
@@ -195,37 +183,4 @@ func values(t *testing.T, items []*yaml.RNode) []any {
 		out = append(out, v)
 	}
 	return out
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want := readFile(t, path); !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./krm -run TestGolden -update to accept)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
-}
-
-func assertAbsent(t *testing.T, path string) {
-	t.Helper()
-	if *update {
-		os.Remove(path)
-		return
-	}
-	if _, err := os.Stat(path); err == nil {
-		t.Errorf("%s exists but the function succeeded", path)
-	}
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
 }
