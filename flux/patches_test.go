@@ -83,7 +83,10 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !gitopstest.SameClaims(got, want) {
-				blockYAML, _ := yaml.Marshal(block)
+				blockYAML, err := yaml.Marshal(block)
+				if err != nil {
+					t.Fatalf("encoding the patches: %v", err)
+				}
 				t.Errorf("claims differ from the post-renderer's\n--- patches:\n%s\n--- kustomize:\n%s\n--- post-renderer:\n%s", blockYAML, patched, rendered)
 			}
 		})

@@ -47,7 +47,10 @@ func runGolden(t *testing.T, dir string) {
 		golden.AssertAbsent(t, filepath.Join(dir, "error.txt"))
 	}
 	if report != nil {
-		data, _ := json.MarshalIndent(report, "", "  ")
+		data, err := json.MarshalIndent(report, "", "  ")
+		if err != nil {
+			t.Fatalf("encoding the report: %v", err)
+		}
 		golden.Compare(t, filepath.Join(dir, "report.json"), append(data, '\n'))
 	}
 }
