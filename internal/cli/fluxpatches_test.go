@@ -60,16 +60,7 @@ func TestFluxPatchesOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			isolateEnv(t)
-			r := run(t, tt.stdin, tt.args...)
-			if r.code != tt.wantCode {
-				t.Errorf("exit %d, want %d; stderr: %s", r.code, tt.wantCode, r.stderr)
-			}
-			if tt.wantStdout == "" && r.stdout != "" {
-				t.Errorf("stdout must be empty, got:\n%s", r.stdout)
-			}
-			if !strings.Contains(r.stdout, tt.wantStdout) || !strings.Contains(r.stderr, tt.wantStderr) {
-				t.Errorf("want stdout with %q and stderr with %q; got:\n%s\n%s", tt.wantStdout, tt.wantStderr, r.stdout, r.stderr)
-			}
+			run(t, tt.stdin, tt.args...).expect(t, tt.wantCode, tt.wantStdout, tt.wantStderr)
 		})
 	}
 }

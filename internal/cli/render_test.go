@@ -60,6 +60,27 @@ func run(t *testing.T, stdin string, args ...string) result {
 	return result{code, out.String(), errOut.String()}
 }
 
+// expect checks a run: its exit code, that stdout holds wantStdout (""
+// means stdout must be empty, as after any error), and that stderr holds
+// each of wantStderr.
+func (r result) expect(t *testing.T, wantCode int, wantStdout string, wantStderr ...string) {
+	t.Helper()
+	if r.code != wantCode {
+		t.Errorf("exit %d, want %d; stderr: %s", r.code, wantCode, r.stderr)
+	}
+	if wantStdout == "" && r.stdout != "" {
+		t.Errorf("stdout must be empty, got:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, wantStdout) {
+		t.Errorf("stdout lacks %q:\n%s", wantStdout, r.stdout)
+	}
+	for _, want := range wantStderr {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
 func writeFile(t *testing.T, name, data string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
@@ -160,21 +181,7 @@ func TestRenderOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			isolateEnv(t)
-			r := run(t, tt.stdin, tt.args...)
-			if r.code != tt.wantCode {
-				t.Errorf("exit %d, want %d; stderr: %s", r.code, tt.wantCode, r.stderr)
-			}
-			if tt.wantStdout == "" && r.stdout != "" {
-				t.Errorf("stdout must be empty, got:\n%s", r.stdout)
-			}
-			if !strings.Contains(r.stdout, tt.wantStdout) {
-				t.Errorf("stdout lacks %q:\n%s", tt.wantStdout, r.stdout)
-			}
-			for _, want := range tt.wantStderr {
-				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-				}
-			}
+			run(t, tt.stdin, tt.args...).expect(t, tt.wantCode, tt.wantStdout, tt.wantStderr...)
 		})
 	}
 }
