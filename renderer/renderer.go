@@ -115,7 +115,7 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	for index, de := range edits {
 		doc := docs[index]
 		if result.rewritten[index], err = applyEdits(doc.raw, de.parsed, de.edits, de.notes); err != nil {
-			return nil, &DocumentError{Document: index, Source: sourceOf(doc.raw), Line: lineOf(in, doc.offset), Err: fmt.Errorf("rewriting: %w", err)}
+			return nil, documentError(in, doc, fmt.Errorf("rewriting: %w", err))
 		}
 	}
 	return result, nil
@@ -158,12 +158,18 @@ func (r *Renderer) findClaims(in []byte, docs []document) ([]*claim, error) {
 		}
 		found, err := r.claimsIn(doc)
 		if err != nil {
-			start := lineOf(in, doc.offset)
-			return nil, &DocumentError{Document: doc.index, Source: sourceOf(doc.raw), Line: start, Err: inStreamLines(err, start)}
+			return nil, documentError(in, doc, err)
 		}
 		claims = append(claims, found...)
 	}
 	return claims, nil
+}
+
+// documentError names the document of stream in that err is about, with
+// YAML line numbers counted from the start of the stream.
+func documentError(in []byte, doc document, err error) *DocumentError {
+	start := lineOf(in, doc.offset)
+	return &DocumentError{Document: doc.index, Source: sourceOf(doc.raw), Line: start, Err: inStreamLines(err, start)}
 }
 
 // yamlErrorLine matches the line number the YAML parser reports, which
