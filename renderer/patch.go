@@ -216,7 +216,8 @@ func (s *splicer) entryEnd(keyLine, col int) int {
 // replaceEntry plans replacing the entry of key in mapping m with
 // key: value, or removing it when value is nil.
 func (s *splicer) replaceEntry(m *yaml.Node, key string, value *any) (splice, error) {
-	keyNode := m.Content[keyIndex(m, key)]
+	i := keyIndex(m, key)
+	keyNode, oldValue := m.Content[i], m.Content[i+1]
 	col := keyNode.Column - 1
 	if prefix := s.line(keyNode.Line); col > len(prefix) || len(bytes.TrimLeft(prefix[:col], " ")) > 0 {
 		return splice{}, errNeedsReencode
@@ -229,7 +230,7 @@ func (s *splicer) replaceEntry(m *yaml.Node, key string, value *any) (splice, er
 	if err != nil {
 		return splice{}, err
 	}
-	keepQuoting(node, m.Content[keyIndex(m, key)+1])
+	keepQuoting(node, oldValue)
 	sp.text, err = s.renderEntry(key, node, col)
 	return sp, err
 }
