@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
@@ -30,6 +31,15 @@ type Cluster struct {
 }
 
 var _ renderer.LiveState = (*Cluster)(nil)
+
+// NewCluster returns read-only access to the API server that config names.
+func NewCluster(config *rest.Config) (*Cluster, error) {
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("creating a Kubernetes client for %s: %w", config.Host, err)
+	}
+	return &Cluster{Client: client, Host: config.Host}, nil
+}
 
 // Claims implements renderer.LiveState with the fewest requests: one GET
 // for a namespace that holds one wanted claim, one LIST for a namespace

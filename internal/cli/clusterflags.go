@@ -11,7 +11,6 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/cli"
 	"helm.sh/helm/v4/pkg/kube"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/pvc-guard/pvc-guard/live"
 )
@@ -54,11 +53,7 @@ func (f *clusterFlags) liveCluster(timeout time.Duration) (*live.Cluster, error)
 		return nil, fmt.Errorf("loading kubeconfig (set --kubeconfig/--kube-context): %w", err)
 	}
 	config.Timeout = timeout
-	client, err := kubernetes.NewForConfig(config)
-	if err != nil {
-		return nil, fmt.Errorf("creating a Kubernetes client for %s: %w", config.Host, err)
-	}
-	return &live.Cluster{Client: client, Host: config.Host}, nil
+	return live.NewCluster(config)
 }
 
 // helmConfiguration sets up Helm's SDK as the Helm CLI does: the release
