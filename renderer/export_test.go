@@ -3,7 +3,7 @@ package renderer
 // SplitForTest exposes the stream splitter to the external test package.
 func SplitForTest(in []byte) [][]byte {
 	var docs [][]byte
-	for _, d := range splitDocuments(in) {
+	for d := range eachDocument(in) {
 		docs = append(docs, d.raw)
 	}
 	return docs

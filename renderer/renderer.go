@@ -87,16 +87,13 @@ func (r *Renderer) Render(ctx context.Context, in []byte) ([]byte, *Report, erro
 // the rewritten documents, so a large stream is written out (WriteTo)
 // without another copy of it in memory.
 func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
-	docs := splitDocuments(in)
-	claims, err := r.findClaims(in, docs)
+	claims, err := r.findClaims(in, candidateDocuments(in))
 	if err != nil {
 		return nil, err
 	}
 	result := &Result{
-		Report:    &Report{ClaimsChecked: len(claims), Rewrites: []Finding{}, Conflicts: []Finding{}},
-		in:        in,
-		docs:      docs,
-		rewritten: map[int][]byte{},
+		Report: &Report{ClaimsChecked: len(claims), Rewrites: []Finding{}, Conflicts: []Finding{}},
+		in:     in,
 	}
 	if len(claims) == 0 {
 		return result, nil
@@ -112,11 +109,12 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	if len(result.Report.Conflicts) > 0 && r.conflictPolicy() == Fail {
 		return nil, &ConflictError{Conflicts: result.Report.Conflicts, Report: result.Report}
 	}
-	for index, de := range edits {
-		doc := docs[index]
-		if result.rewritten[index], err = applyEdits(doc.raw, de.parsed, de.edits, de.notes); err != nil {
-			return nil, documentError(in, doc, fmt.Errorf("rewriting: %w", err))
+	for _, de := range edits {
+		text, err := applyEdits(de.doc.raw, de.parsed, de.edits, de.notes)
+		if err != nil {
+			return nil, documentError(in, de.doc, fmt.Errorf("rewriting: %w", err))
 		}
+		result.rewritten = append(result.rewritten, rewrittenDocument{document: de.doc, text: text})
 	}
 	return result, nil
 }
@@ -150,12 +148,9 @@ type claim struct {
 
 // findClaims parses the documents that may hold claims and returns the
 // claims in stream order.
-func (r *Renderer) findClaims(in []byte, docs []document) ([]*claim, error) {
+func (r *Renderer) findClaims(in []byte, candidates []document) ([]*claim, error) {
 	var claims []*claim
-	for _, doc := range docs {
-		if !mayHoldClaim(doc.raw) {
-			continue
-		}
+	for _, doc := range candidates {
 		found, err := r.claimsIn(doc)
 		if err != nil {
 			return nil, documentError(in, doc, err)
@@ -299,28 +294,29 @@ func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
 
 // docEdits collects the edits and notes for one document.
 type docEdits struct {
+	doc    document
 	parsed *yaml.Node
 	edits  []fieldEdit
 	notes  []string
 }
 
 // decideAll applies every rule to every live claim, filling the report and
-// returning the edits per document index.
-func (r *Renderer) decideAll(claims []*claim, classes classLookup, report *Report) map[int]*docEdits {
-	edits := map[int]*docEdits{}
+// returning the edits of each document to rewrite, in stream order.
+func (r *Renderer) decideAll(claims []*claim, classes classLookup, report *Report) []*docEdits {
+	var edits []*docEdits
 	for _, c := range claims {
 		if c.live == nil {
 			continue
 		}
 		report.ClaimsLive++
 		for _, rule := range r.rules() {
-			r.applyRule(c, rule, classes, report, edits)
+			r.applyRule(c, rule, classes, report, &edits)
 		}
 	}
 	return edits
 }
 
-func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *Report, edits map[int]*docEdits) {
+func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *Report, edits *[]*docEdits) {
 	chart := valueAt(c.object, rule.Path)
 	live := valueAt(c.liveObject, rule.Path)
 	d := rule.decide(chart, live, c.state(classes))
@@ -338,13 +334,22 @@ func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *R
 		f.Reason = "conflict resolved by --on-conflict=keep-live: " + d.why
 	}
 	report.Rewrites = append(report.Rewrites, f)
-	de := edits[c.doc.index]
+	de := lastEdits(*edits, c.doc)
 	if de == nil {
-		de = &docEdits{parsed: c.parsed}
-		edits[c.doc.index] = de
+		de = &docEdits{doc: c.doc, parsed: c.parsed}
+		*edits = append(*edits, de)
 	}
 	de.edits = append(de.edits, fieldEdit{item: c.item, path: rule.Path, value: live, remove: isEmpty(live)})
 	de.notes = append(de.notes, note(f))
+}
+
+// lastEdits returns the edits of doc if it is the last document edited:
+// claims come in stream order, so a document's claims are consecutive.
+func lastEdits(edits []*docEdits, doc document) *docEdits {
+	if n := len(edits); n > 0 && edits[n-1].doc.index == doc.index {
+		return edits[n-1]
+	}
+	return nil
 }
 
 func conflictFix(rule Rule) string {
@@ -415,8 +420,13 @@ func (r *Renderer) fetchStorageClasses(ctx context.Context, claims []*claim) (cl
 type Result struct {
 	Report    *Report
 	in        []byte
-	docs      []document
-	rewritten map[int][]byte // by document index
+	rewritten []rewrittenDocument // in stream order
+}
+
+// rewrittenDocument is the new text of one document of the input.
+type rewrittenDocument struct {
+	document
+	text []byte
 }
 
 // WriteTo writes the stream: runs of untouched documents straight from the
@@ -429,15 +439,11 @@ func (res *Result) WriteTo(w io.Writer) (int64, error) {
 		return err
 	}
 	start := 0 // offset of the first untouched byte not yet written
-	for _, doc := range res.docs {
-		text, ok := res.rewritten[doc.index]
-		if !ok {
-			continue
-		}
+	for _, doc := range res.rewritten {
 		if err := write(res.in[start:doc.offset]); err != nil {
 			return written, err
 		}
-		if err := write(text); err != nil {
+		if err := write(doc.text); err != nil {
 			return written, err
 		}
 		start = doc.offset + len(doc.raw)
@@ -449,8 +455,8 @@ func (res *Result) WriteTo(w io.Writer) (int64, error) {
 // Bytes returns the whole stream.
 func (res *Result) Bytes() []byte {
 	size := len(res.in)
-	for _, text := range res.rewritten {
-		size += len(text)
+	for _, doc := range res.rewritten {
+		size += len(doc.text) - len(doc.raw)
 	}
 	var out bytes.Buffer
 	out.Grow(size)

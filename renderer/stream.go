@@ -2,6 +2,7 @@ package renderer
 
 import (
 	"bytes"
+	"iter"
 )
 
 // document is one chunk of the input stream: from the start of its "---"
@@ -14,41 +15,43 @@ type document struct {
 	raw    []byte
 }
 
-// splitDocuments cuts a stream at every line that starts with "---" followed
-// by a line break, a blank or the end of the input: the separators Helm itself
-// splits manifests on.
-func splitDocuments(in []byte) []document {
-	separators := separatorOffsets(in)
-	docs := make([]document, 0, len(separators)+1)
-	start := 0
-	for _, sep := range separators {
-		if sep > start {
-			docs = append(docs, document{index: len(docs), offset: start, raw: in[start:sep]})
+// eachDocument yields the documents of a stream in order, cut at every line
+// that starts with "---" followed by a line break, a blank or the end of the
+// input: the separators Helm itself splits manifests on. Nothing is copied.
+func eachDocument(in []byte) iter.Seq[document] {
+	return func(yield func(document) bool) {
+		start, index := 0, 0
+		for sep := range eachSeparator(in) {
+			if sep > start {
+				if !yield(document{index: index, offset: start, raw: in[start:sep]}) {
+					return
+				}
+				index++
+			}
+			start = sep
 		}
-		start = sep
+		if start < len(in) {
+			yield(document{index: index, offset: start, raw: in[start:]})
+		}
 	}
-	if start < len(in) {
-		docs = append(docs, document{index: len(docs), offset: start, raw: in[start:]})
-	}
-	return docs
 }
 
-// separatorOffsets returns the offsets of the separator lines in order.
-func separatorOffsets(in []byte) []int {
-	var offsets []int
-	if isSeparatorAt(in, 0) {
-		offsets = append(offsets, 0)
-	}
-	for pos := 0; ; {
-		i := bytes.Index(in[pos:], []byte("\n---"))
-		if i < 0 {
-			return offsets
+// eachSeparator yields the offsets of the separator lines in order. It
+// searches for "---" rather than for line breaks: dashes are rarer than
+// lines, so the search runs in long vectorised strides.
+func eachSeparator(in []byte) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for pos := 0; ; {
+			i := bytes.Index(in[pos:], []byte("---"))
+			if i < 0 {
+				return
+			}
+			at := pos + i
+			if (at == 0 || in[at-1] == '\n') && isSeparatorAt(in, at) && !yield(at) {
+				return
+			}
+			pos = at + 1
 		}
-		lineStart := pos + i + 1
-		if isSeparatorAt(in, lineStart) {
-			offsets = append(offsets, lineStart)
-		}
-		pos = lineStart
 	}
 }
 
@@ -64,6 +67,18 @@ func isSeparatorAt(in []byte, at int) bool {
 		return true
 	}
 	return false
+}
+
+// candidateDocuments returns the documents that may hold a claim, in stream
+// order; the others are never parsed.
+func candidateDocuments(in []byte) []document {
+	var docs []document
+	for doc := range eachDocument(in) {
+		if mayHoldClaim(doc.raw) {
+			docs = append(docs, doc)
+		}
+	}
+	return docs
 }
 
 // claimKind is the text every PersistentVolumeClaim document must contain.

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestSplitDocuments(t *testing.T) {
+func TestEachDocument(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -26,9 +26,9 @@ func TestSplitDocuments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			docs := splitDocuments([]byte(tt.in))
 			var got []string
-			for i, d := range docs {
+			for d := range eachDocument([]byte(tt.in)) {
+				i := len(got)
 				if d.index != i {
 					t.Errorf("document %d has index %d", i, d.index)
 				}
@@ -88,15 +88,19 @@ func TestSourceOf(t *testing.T) {
 	}
 }
 
-// FuzzSplitDocuments: concatenating the documents always gives the input
+// FuzzEachDocument: concatenating the documents always gives the input
 // back, and every document but the first starts with a separator.
-func FuzzSplitDocuments(f *testing.F) {
+func FuzzEachDocument(f *testing.F) {
 	for _, seed := range []string{"", "---\n", "a: 1\n---\nb: 2", "---\r\n---\n--- x\n----\n", "\n---\n\n---"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var joined bytes.Buffer
-		for i, d := range splitDocuments(in) {
+		i := 0
+		for d := range eachDocument(in) {
+			if d.index != i {
+				t.Fatalf("document %d has index %d", i, d.index)
+			}
 			if len(d.raw) == 0 {
 				t.Fatalf("document %d is empty", i)
 			}
@@ -104,6 +108,7 @@ func FuzzSplitDocuments(f *testing.F) {
 				t.Fatalf("document %d does not start with a separator: %q", i, d.raw)
 			}
 			joined.Write(d.raw)
+			i++
 		}
 		if !bytes.Equal(joined.Bytes(), in) {
 			t.Fatalf("split lost bytes: %q -> %q", in, joined.Bytes())
