@@ -29,7 +29,7 @@ unit-test:
 
 # Fuzz the stream splitter and the renderer beyond their seed corpus.
 fuzz:
-	$(GO) test ./renderer -run='^$$' -fuzz=FuzzSplitDocuments -fuzztime=$(FUZZTIME)
+	$(GO) test ./renderer -run='^$$' -fuzz=FuzzEachDocument -fuzztime=$(FUZZTIME)
 	$(GO) test ./renderer -run='^$$' -fuzz=FuzzRender -fuzztime=$(FUZZTIME)
 
 # Throughput against `cat` as the identity post-renderer, in one run.
