@@ -13,7 +13,7 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
@@ -96,10 +96,10 @@ func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Block, *render
 type recordedState struct {
 	renderer.LiveState
 	keys   []renderer.ObjectKey
-	claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim
+	claims map[renderer.ObjectKey]*unstructured.Unstructured
 }
 
-func (s *recordedState) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+func (s *recordedState) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
 	if s.claims != nil {
 		return s.claims, nil
 	}
@@ -109,7 +109,7 @@ func (s *recordedState) Claims(ctx context.Context, keys []renderer.ObjectKey) (
 }
 
 // bareClaims is a stream of the claims with their names and nothing else.
-func bareClaims(claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim) []byte {
+func bareClaims(claims map[renderer.ObjectKey]*unstructured.Unstructured) []byte {
 	var b strings.Builder
 	for key := range claims {
 		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: %q\n  namespace: %q\n", key.Name, key.Namespace)

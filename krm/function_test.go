@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -141,7 +141,7 @@ func TestLiveStateErrorIsAResult(t *testing.T) {
 
 type failingState struct{ renderer.LiveState }
 
-func (failingState) Claims(context.Context, []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+func (failingState) Claims(context.Context, []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
 	return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 }
 

@@ -3,8 +3,7 @@ package live
 import (
 	"context"
 
-	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
@@ -41,7 +40,7 @@ func (b *Background) Wait(ctx context.Context) (renderer.LiveState, error) {
 }
 
 // Claims implements renderer.LiveState.
-func (b *Background) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+func (b *Background) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
 	state, err := b.Wait(ctx)
 	if err != nil {
 		return nil, err
@@ -50,7 +49,7 @@ func (b *Background) Claims(ctx context.Context, keys []renderer.ObjectKey) (map
 }
 
 // StorageClasses implements renderer.LiveState.
-func (b *Background) StorageClasses(ctx context.Context, names []string) (map[string]*storagev1.StorageClass, error) {
+func (b *Background) StorageClasses(ctx context.Context, names []string) (map[string]*unstructured.Unstructured, error) {
 	state, err := b.Wait(ctx)
 	if err != nil {
 		return nil, err

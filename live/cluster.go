@@ -7,11 +7,11 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
-	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
@@ -20,10 +20,19 @@ import (
 // DefaultConcurrency bounds the API requests one render has in flight.
 const DefaultConcurrency = 8
 
+// The resources pvc-guard reads.
+var (
+	claimsResource  = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+	classesResource = schema.GroupVersionResource{Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"}
+)
+
 // Cluster reads live state from the API server. It only issues GET and LIST
-// requests: the RBAC it needs is examples/rbac.yaml.
+// requests: the RBAC it needs is examples/rbac.yaml. It uses the dynamic
+// client, which hands the renderer the maps it compares without typed
+// round trips, and keeps client-go's typed API groups out of the
+// post-renderer's start-up.
 type Cluster struct {
-	Client kubernetes.Interface
+	Client dynamic.Interface
 	// Host names the API server in error messages.
 	Host string
 	// Concurrency bounds requests in flight; 0 means DefaultConcurrency.
@@ -34,7 +43,7 @@ var _ renderer.LiveState = (*Cluster)(nil)
 
 // NewCluster returns read-only access to the API server that config names.
 func NewCluster(config *rest.Config) (*Cluster, error) {
-	client, err := kubernetes.NewForConfig(config)
+	client, err := dynamic.NewForConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("creating a Kubernetes client for %s: %w", config.Host, err)
 	}
@@ -44,17 +53,17 @@ func NewCluster(config *rest.Config) (*Cluster, error) {
 // Claims implements renderer.LiveState with the fewest requests: one GET
 // for a namespace that holds one wanted claim, one LIST for a namespace
 // that holds several.
-func (c *Cluster) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+func (c *Cluster) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
 	byNamespace := map[string][]string{}
 	for _, key := range keys {
 		byNamespace[key.Namespace] = append(byNamespace[key.Namespace], key.Name)
 	}
 	var mu sync.Mutex
-	found := map[renderer.ObjectKey]*corev1.PersistentVolumeClaim{}
-	keep := func(pvc *corev1.PersistentVolumeClaim) {
+	found := map[renderer.ObjectKey]*unstructured.Unstructured{}
+	keep := func(pvc *unstructured.Unstructured) {
 		mu.Lock()
 		defer mu.Unlock()
-		found[renderer.ObjectKey{Namespace: pvc.Namespace, Name: pvc.Name}] = pvc
+		found[renderer.ObjectKey{Namespace: pvc.GetNamespace(), Name: pvc.GetName()}] = pvc
 	}
 	group, ctx := c.group(ctx)
 	for namespace, names := range byNamespace {
@@ -71,8 +80,8 @@ func (c *Cluster) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[re
 	return found, nil
 }
 
-func (c *Cluster) getClaim(ctx context.Context, namespace, name string, keep func(*corev1.PersistentVolumeClaim)) error {
-	pvc, err := c.Client.CoreV1().PersistentVolumeClaims(namespace).Get(ctx, name, metav1.GetOptions{})
+func (c *Cluster) getClaim(ctx context.Context, namespace, name string, keep func(*unstructured.Unstructured)) error {
+	pvc, err := c.Client.Resource(claimsResource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
@@ -83,8 +92,8 @@ func (c *Cluster) getClaim(ctx context.Context, namespace, name string, keep fun
 	return nil
 }
 
-func (c *Cluster) listClaims(ctx context.Context, namespace string, names []string, keep func(*corev1.PersistentVolumeClaim)) error {
-	list, err := c.Client.CoreV1().PersistentVolumeClaims(namespace).List(ctx, metav1.ListOptions{})
+func (c *Cluster) listClaims(ctx context.Context, namespace string, names []string, keep func(*unstructured.Unstructured)) error {
+	list, err := c.Client.Resource(claimsResource).Namespace(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return c.explain(err, "list", "persistentvolumeclaims", namespace)
 	}
@@ -93,7 +102,7 @@ func (c *Cluster) listClaims(ctx context.Context, namespace string, names []stri
 		wanted[name] = true
 	}
 	for i := range list.Items {
-		if wanted[list.Items[i].Name] {
+		if wanted[list.Items[i].GetName()] {
 			keep(&list.Items[i])
 		}
 	}
@@ -101,13 +110,13 @@ func (c *Cluster) listClaims(ctx context.Context, namespace string, names []stri
 }
 
 // StorageClasses implements renderer.LiveState with one GET per class.
-func (c *Cluster) StorageClasses(ctx context.Context, names []string) (map[string]*storagev1.StorageClass, error) {
+func (c *Cluster) StorageClasses(ctx context.Context, names []string) (map[string]*unstructured.Unstructured, error) {
 	var mu sync.Mutex
-	found := map[string]*storagev1.StorageClass{}
+	found := map[string]*unstructured.Unstructured{}
 	group, ctx := c.group(ctx)
 	for _, name := range names {
 		group.Go(func() error {
-			class, err := c.Client.StorageV1().StorageClasses().Get(ctx, name, metav1.GetOptions{})
+			class, err := c.Client.Resource(classesResource).Get(ctx, name, metav1.GetOptions{})
 			switch {
 			case apierrors.IsNotFound(err):
 				return nil

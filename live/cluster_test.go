@@ -5,20 +5,31 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
-func claim(namespace, name string) *corev1.PersistentVolumeClaim {
-	return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+func claim(namespace, name string) *unstructured.Unstructured {
+	return object("v1", "PersistentVolumeClaim", map[string]any{"namespace": namespace, "name": name})
+}
+
+func object(apiVersion, kind string, metadata map[string]any) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": metadata}}
+}
+
+// fakeAPIServer serves objects through client-go's fake dynamic client.
+func fakeAPIServer(objects ...runtime.Object) *fake.FakeDynamicClient {
+	lists := map[schema.GroupVersionResource]string{
+		claimsResource:  "PersistentVolumeClaimList",
+		classesResource: "StorageClassList",
+	}
+	return fake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), lists, objects...)
 }
 
 func key(namespace, name string) renderer.ObjectKey {
@@ -26,7 +37,7 @@ func key(namespace, name string) renderer.ObjectKey {
 }
 
 // requests lists the verbs the fake API server saw, as "verb resource ns".
-func requests(client *fake.Clientset) []string {
+func requests(client *fake.FakeDynamicClient) []string {
 	var seen []string
 	for _, a := range client.Actions() {
 		seen = append(seen, a.GetVerb()+" "+a.GetResource().Resource+" "+a.GetNamespace())
@@ -61,7 +72,7 @@ func TestClaimsUseTheFewestRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client := fake.NewClientset(claim("a", "data"), claim("a", "logs"), claim("a", "other"))
+			client := fakeAPIServer(claim("a", "data"), claim("a", "logs"), claim("a", "other"))
 			found, err := (&Cluster{Client: client}).Claims(context.Background(), tt.keys)
 			if err != nil {
 				t.Fatal(err)
@@ -70,7 +81,7 @@ func TestClaimsUseTheFewestRequests(t *testing.T) {
 				t.Errorf("found %d claims, want %d", len(found), len(tt.wantFound))
 			}
 			for _, k := range tt.wantFound {
-				if found[k] == nil || found[k].Name != k.Name {
+				if found[k] == nil || found[k].GetName() != k.Name {
 					t.Errorf("claim %s not found", k)
 				}
 			}
@@ -82,8 +93,7 @@ func TestClaimsUseTheFewestRequests(t *testing.T) {
 }
 
 func TestStorageClasses(t *testing.T) {
-	yes := true
-	client := fake.NewClientset(&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "fast"}, AllowVolumeExpansion: &yes})
+	client := fakeAPIServer(object("storage.k8s.io/v1", "StorageClass", map[string]any{"name": "fast"}))
 	found, err := (&Cluster{Client: client}).StorageClasses(context.Background(), []string{"fast", "gone"})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +117,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client := fake.NewClientset()
+			client := fakeAPIServer()
 			client.PrependReactor("get", "persistentvolumeclaims", func(k8stesting.Action) (bool, runtime.Object, error) {
 				return true, nil, tt.err
 			})

@@ -11,8 +11,6 @@ import (
 	"io"
 	"os"
 
-	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -24,8 +22,8 @@ import (
 // `kubectl get pvc,storageclass -A -o yaml` output (a v1 List) or a
 // multi-document stream of claims and classes. Other kinds are ignored.
 type Snapshot struct {
-	claims  map[renderer.ObjectKey]*corev1.PersistentVolumeClaim
-	classes map[string]*storagev1.StorageClass
+	claims  map[renderer.ObjectKey]*unstructured.Unstructured
+	classes map[string]*unstructured.Unstructured
 }
 
 var _ renderer.LiveState = (*Snapshot)(nil)
@@ -48,8 +46,8 @@ func ReadSnapshotFiles(paths []string) (*Snapshot, error) {
 // NewSnapshot returns an empty snapshot: no claim exists.
 func NewSnapshot() *Snapshot {
 	return &Snapshot{
-		claims:  map[renderer.ObjectKey]*corev1.PersistentVolumeClaim{},
-		classes: map[string]*storagev1.StorageClass{},
+		claims:  map[renderer.ObjectKey]*unstructured.Unstructured{},
+		classes: map[string]*unstructured.Unstructured{},
 	}
 }
 
@@ -85,27 +83,19 @@ func (s *Snapshot) addObject(obj *unstructured.Unstructured) error {
 	}
 	switch obj.GroupVersionKind().GroupKind().String() {
 	case "PersistentVolumeClaim":
-		var pvc corev1.PersistentVolumeClaim
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &pvc); err != nil {
-			return fmt.Errorf("PersistentVolumeClaim %s: %w", obj.GetName(), err)
+		if obj.GetNamespace() == "" {
+			return fmt.Errorf("PersistentVolumeClaim %s has no metadata.namespace; live state must say where each claim lives", obj.GetName())
 		}
-		if pvc.Namespace == "" {
-			return fmt.Errorf("PersistentVolumeClaim %s has no metadata.namespace; live state must say where each claim lives", pvc.Name)
-		}
-		s.claims[renderer.ObjectKey{Namespace: pvc.Namespace, Name: pvc.Name}] = &pvc
+		s.claims[renderer.ObjectKey{Namespace: obj.GetNamespace(), Name: obj.GetName()}] = obj
 	case "StorageClass.storage.k8s.io":
-		var class storagev1.StorageClass
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &class); err != nil {
-			return fmt.Errorf("StorageClass %s: %w", obj.GetName(), err)
-		}
-		s.classes[class.Name] = &class
+		s.classes[obj.GetName()] = obj
 	}
 	return nil
 }
 
 // Claims implements renderer.LiveState.
-func (s *Snapshot) Claims(_ context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
-	found := map[renderer.ObjectKey]*corev1.PersistentVolumeClaim{}
+func (s *Snapshot) Claims(_ context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
+	found := map[renderer.ObjectKey]*unstructured.Unstructured{}
 	for _, key := range keys {
 		if pvc, ok := s.claims[key]; ok {
 			found[key] = pvc
@@ -115,8 +105,8 @@ func (s *Snapshot) Claims(_ context.Context, keys []renderer.ObjectKey) (map[ren
 }
 
 // StorageClasses implements renderer.LiveState.
-func (s *Snapshot) StorageClasses(_ context.Context, names []string) (map[string]*storagev1.StorageClass, error) {
-	found := map[string]*storagev1.StorageClass{}
+func (s *Snapshot) StorageClasses(_ context.Context, names []string) (map[string]*unstructured.Unstructured, error) {
+	found := map[string]*unstructured.Unstructured{}
 	for _, name := range names {
 		if class, ok := s.classes[name]; ok {
 			found[name] = class

@@ -10,9 +10,7 @@ import (
 	"sort"
 	"strconv"
 
-	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -27,12 +25,15 @@ func (k ObjectKey) String() string { return k.Namespace + "/" + k.Name }
 // LiveState answers what the cluster holds now. Implementations decide how
 // to fetch (one GET per claim, one LIST per namespace, a snapshot file);
 // the renderer asks once per render with every key it needs.
+//
+// Objects are unstructured, as the API server serves them: rules compare
+// field by field, so typed objects would only be converted back to maps.
 type LiveState interface {
-	// Claims returns the live claims among keys; absent claims are simply
-	// missing from the map.
-	Claims(ctx context.Context, keys []ObjectKey) (map[ObjectKey]*corev1.PersistentVolumeClaim, error)
-	// StorageClasses returns the named classes that exist.
-	StorageClasses(ctx context.Context, names []string) (map[string]*storagev1.StorageClass, error)
+	// Claims returns the live PersistentVolumeClaims among keys; absent
+	// claims are simply missing from the map.
+	Claims(ctx context.Context, keys []ObjectKey) (map[ObjectKey]*unstructured.Unstructured, error)
+	// StorageClasses returns the named StorageClasses that exist.
+	StorageClasses(ctx context.Context, names []string) (map[string]*unstructured.Unstructured, error)
 }
 
 // ConflictPolicy decides what happens when the chart asks for a change that
@@ -140,10 +141,8 @@ type claim struct {
 	item   int        // index in a List's items, or -1
 	key    ObjectKey
 	source string
-	object any // the chart's claim as plain Go values
-	live   *corev1.PersistentVolumeClaim
-	// liveObject is live as plain Go values, the shape rules read.
-	liveObject map[string]any
+	object any            // the chart's claim as plain Go values
+	live   map[string]any // the live claim, nil when there is none
 }
 
 // findClaims parses the documents that may hold claims and returns the
@@ -239,7 +238,7 @@ func (r *Renderer) newClaim(doc document, parsed *yaml.Node, item int, obj *yaml
 		namespace = r.Namespace
 	}
 	if namespace == "" {
-		namespace = corev1.NamespaceDefault
+		namespace = "default"
 	}
 	return &claim{doc: doc, parsed: parsed, item: item, key: ObjectKey{namespace, name}, source: sourceOf(doc.raw), object: object}, nil
 }
@@ -282,11 +281,8 @@ func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
 		return fmt.Errorf("reading live PersistentVolumeClaims: %w", err)
 	}
 	for _, c := range claims {
-		if c.live = live[c.key]; c.live == nil {
-			continue
-		}
-		if c.liveObject, err = runtime.DefaultUnstructuredConverter.ToUnstructured(c.live); err != nil {
-			return fmt.Errorf("converting live claim %s: %w", c.key, err)
+		if found := live[c.key]; found != nil {
+			c.live = found.Object
 		}
 	}
 	return nil
@@ -318,7 +314,7 @@ func (r *Renderer) decideAll(claims []*claim, classes classLookup, report *Repor
 
 func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *Report, edits *[]*docEdits) {
 	chart := valueAt(c.object, rule.Path)
-	live := valueAt(c.liveObject, rule.Path)
+	live := valueAt(c.live, rule.Path)
 	d := rule.decide(chart, live, c.state(classes))
 	if d.verdict == keepChart {
 		return
@@ -368,13 +364,11 @@ func note(f Finding) string {
 type classLookup func(name string) (bool, string)
 
 func (c *claim) state(classes classLookup) claimState {
+	phase, _ := valueAt(c.live, []string{"status", "phase"}).(string)
 	return claimState{
-		bound: c.live.Status.Phase == corev1.ClaimBound,
+		bound: phase == "Bound",
 		expandable: func() (bool, string) {
-			name := ""
-			if c.live.Spec.StorageClassName != nil {
-				name = *c.live.Spec.StorageClassName
-			}
+			name, _ := valueAt(c.live, []string{"spec", "storageClassName"}).(string)
 			return classes(name)
 		},
 	}
@@ -391,11 +385,11 @@ func (r *Renderer) fetchStorageClasses(ctx context.Context, claims []*claim) (cl
 			continue
 		}
 		for _, rule := range r.rules() {
-			rule.decide(valueAt(c.object, rule.Path), valueAt(c.liveObject, rule.Path), c.state(record))
+			rule.decide(valueAt(c.object, rule.Path), valueAt(c.live, rule.Path), c.state(record))
 		}
 	}
 	delete(needed, "")
-	classes := map[string]*storagev1.StorageClass{}
+	classes := map[string]*unstructured.Unstructured{}
 	if len(needed) > 0 {
 		var err error
 		if classes, err = r.Live.StorageClasses(ctx, sortedKeys(needed)); err != nil {
@@ -409,7 +403,7 @@ func (r *Renderer) fetchStorageClasses(ctx context.Context, claims []*claim) (cl
 			return false, "the live claim has no storageClassName"
 		case class == nil:
 			return false, fmt.Sprintf("StorageClass %q does not exist", name)
-		case class.AllowVolumeExpansion == nil || !*class.AllowVolumeExpansion:
+		case valueAt(class.Object, []string{"allowVolumeExpansion"}) != true:
 			return false, fmt.Sprintf("StorageClass %q does not set allowVolumeExpansion: true", name)
 		}
 		return true, ""

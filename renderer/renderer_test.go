@@ -10,8 +10,7 @@ import (
 
 	postrenderv3 "helm.sh/helm/v3/pkg/postrender"
 	postrenderv4 "helm.sh/helm/v4/pkg/postrenderer"
-	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
@@ -73,11 +72,11 @@ type failingState struct{}
 
 var errUnreachable = errors.New("connection refused")
 
-func (failingState) Claims(context.Context, []renderer.ObjectKey) (map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, error) {
+func (failingState) Claims(context.Context, []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
 	return nil, errUnreachable
 }
 
-func (failingState) StorageClasses(context.Context, []string) (map[string]*storagev1.StorageClass, error) {
+func (failingState) StorageClasses(context.Context, []string) (map[string]*unstructured.Unstructured, error) {
 	return nil, errUnreachable
 }
 
