@@ -3,6 +3,7 @@ GO          ?= go
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/pvc-guard/pvc-guard/internal/cli.Version=$(VERSION)
 BIN         := bin/pvc-guard
+ROLLBACK    := bin/pvc-guard-rollback
 FUZZTIME    ?= 20s
 
 .PHONY: all build test unit-test vet bench fuzz clean plugin-install package
@@ -11,8 +12,12 @@ include cluster/cluster.mk
 
 all: build
 
+# Two binaries: pvc-guard, Helm's post-renderer, which must start fast, and
+# pvc-guard-rollback, which links Helm's SDK and which `pvc-guard rollback`
+# runs from the same directory.
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(ROLLBACK) ./cmd/pvc-guard-rollback
 
 vet:
 	$(GO) vet ./...

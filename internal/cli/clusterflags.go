@@ -2,53 +2,140 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
-	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/cli"
-	"helm.sh/helm/v4/pkg/kube"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/pvc-guard/pvc-guard/live"
 )
 
-// clusterFlags are the cluster-access flags every command shares. They are
-// bound to Helm's own settings, so HELM_* variables, kubeconfig loading and
-// namespace resolution behave exactly as they do in Helm.
-type clusterFlags struct {
-	settings  *cli.EnvSettings
-	namespace string
+// Helm's defaults for HELM_BURST_LIMIT and HELM_QPS (0: client-go's own).
+const (
+	defaultBurstLimit = 100
+	defaultQPS        = float32(0)
+)
+
+// ClusterFlags are the cluster-access flags every command shares, and the
+// HELM_* variables behind them. They mirror Helm 4's cli.EnvSettings
+// (pkg/cli/environment.go) with client-go's clientcmd alone: linking Helm's
+// SDK would triple the post-renderer's start-up time. pvc-guard-rollback,
+// which does link it, binds these same flags and hands them to Helm.
+type ClusterFlags struct {
+	namespace string // --namespace
+
+	// KubeConfig is --kubeconfig: $KUBECONFIG, else $HELM_KUBECONFIG.
+	KubeConfig string
+	// KubeContext is --kube-context: $HELM_KUBECONTEXT.
+	KubeContext string
+
+	// The rest have no flag (a post-renderer gets none of Helm's global
+	// flags) and come from the environment, as Helm reads it.
+	envNamespace  string   // HELM_NAMESPACE
+	token         string   // HELM_KUBETOKEN
+	asUser        string   // HELM_KUBEASUSER
+	asGroups      []string // HELM_KUBEASGROUPS, comma-separated
+	apiServer     string   // HELM_KUBEAPISERVER
+	caFile        string   // HELM_KUBECAFILE
+	insecure      bool     // HELM_KUBEINSECURE_SKIP_TLS_VERIFY
+	tlsServerName string   // HELM_KUBETLS_SERVER_NAME
+	burst         int      // HELM_BURST_LIMIT
+	qps           float32  // HELM_QPS
 }
 
-func newClusterFlags() *clusterFlags {
-	settings := cli.New()
-	if settings.KubeConfig == "" {
-		settings.KubeConfig = os.Getenv("HELM_KUBECONFIG")
+// NewClusterFlags reads Helm's environment, as Helm's cli.New does.
+func NewClusterFlags() *ClusterFlags {
+	f := &ClusterFlags{
+		KubeConfig:    os.Getenv("KUBECONFIG"),
+		KubeContext:   os.Getenv("HELM_KUBECONTEXT"),
+		envNamespace:  os.Getenv("HELM_NAMESPACE"),
+		token:         os.Getenv("HELM_KUBETOKEN"),
+		asUser:        os.Getenv("HELM_KUBEASUSER"),
+		asGroups:      envCSV("HELM_KUBEASGROUPS"),
+		apiServer:     os.Getenv("HELM_KUBEAPISERVER"),
+		caFile:        os.Getenv("HELM_KUBECAFILE"),
+		insecure:      envOr("HELM_KUBEINSECURE_SKIP_TLS_VERIFY", false, strconv.ParseBool),
+		tlsServerName: os.Getenv("HELM_KUBETLS_SERVER_NAME"),
+		burst:         envOr("HELM_BURST_LIMIT", defaultBurstLimit, strconv.Atoi),
+		qps:           envOr("HELM_QPS", defaultQPS, parseFloat32),
 	}
-	return &clusterFlags{settings: settings}
+	if f.KubeConfig == "" {
+		f.KubeConfig = os.Getenv("HELM_KUBECONFIG")
+	}
+	return f
 }
 
-func (f *clusterFlags) AddFlags(fs *pflag.FlagSet) {
+// AddFlags adds the flags, named and described as in Helm.
+func (f *ClusterFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.namespace, "namespace", "n", "", "namespace scope (default: $HELM_NAMESPACE, then the kubeconfig context's, then \"default\")")
-	fs.StringVar(&f.settings.KubeConfig, "kubeconfig", f.settings.KubeConfig, "path to the kubeconfig file (default: $HELM_KUBECONFIG, then $KUBECONFIG)")
-	fs.StringVar(&f.settings.KubeContext, "kube-context", f.settings.KubeContext, "name of the kubeconfig context to use (default: $HELM_KUBECONTEXT)")
+	fs.StringVar(&f.KubeConfig, "kubeconfig", f.KubeConfig, "path to the kubeconfig file (default: $HELM_KUBECONFIG, then $KUBECONFIG)")
+	fs.StringVar(&f.KubeContext, "kube-context", f.KubeContext, "name of the kubeconfig context to use (default: $HELM_KUBECONTEXT)")
 }
+
+// NamespaceFlag is --namespace as given, "" when it was not.
+func (f *ClusterFlags) NamespaceFlag() string { return f.namespace }
 
 // Namespace resolves the namespace in Helm's order: flag, $HELM_NAMESPACE,
-// the kubeconfig context's namespace, "default".
-func (f *clusterFlags) Namespace() string {
-	if f.namespace != "" {
-		f.settings.SetNamespace(f.namespace)
+// the kubeconfig context's namespace, "default". Like Helm, a kubeconfig
+// that does not load falls back to the flag or variable, then "default".
+func (f *ClusterFlags) Namespace() string {
+	if ns, _, err := f.clientConfig().Namespace(); err == nil {
+		return ns
 	}
-	return f.settings.Namespace()
+	if ns := f.namespaceOverride(); ns != "" {
+		return ns
+	}
+	return "default"
+}
+
+func (f *ClusterFlags) namespaceOverride() string {
+	if f.namespace != "" {
+		return f.namespace
+	}
+	return f.envNamespace
+}
+
+// RESTConfig is the client configuration Helm would build from the same
+// flags and environment.
+func (f *ClusterFlags) RESTConfig() (*rest.Config, error) {
+	config, err := f.clientConfig().ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	config.Burst = f.burst
+	config.QPS = f.qps
+	config.UserAgent = "pvc-guard/" + Version
+	return config, nil
+}
+
+// clientConfig loads the kubeconfig with the loading rules and overrides of
+// cli-runtime's ConfigFlags, to which Helm binds every setting (set or
+// not: an empty override changes nothing).
+func (f *ClusterFlags) clientConfig() clientcmd.ClientConfig {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.DefaultClientConfig = &clientcmd.DefaultClientConfig
+	rules.ExplicitPath = f.KubeConfig
+
+	overrides := &clientcmd.ConfigOverrides{ClusterDefaults: clientcmd.ClusterDefaults}
+	overrides.AuthInfo.Token = f.token
+	overrides.AuthInfo.Impersonate = f.asUser
+	overrides.AuthInfo.ImpersonateGroups = f.asGroups
+	overrides.ClusterInfo.Server = f.apiServer
+	overrides.ClusterInfo.TLSServerName = f.tlsServerName
+	overrides.ClusterInfo.CertificateAuthority = f.caFile
+	overrides.ClusterInfo.InsecureSkipTLSVerify = f.insecure
+	overrides.CurrentContext = f.KubeContext
+	overrides.Context.Namespace = f.namespaceOverride()
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }
 
 // liveCluster is read-only access to the cluster for the renderer.
-func (f *clusterFlags) liveCluster(timeout time.Duration) (*live.Cluster, error) {
-	config, err := f.settings.RESTClientGetter().ToRESTConfig()
+func (f *ClusterFlags) liveCluster(timeout time.Duration) (*live.Cluster, error) {
+	config, err := f.RESTConfig()
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig (set --kubeconfig/--kube-context): %w", err)
 	}
@@ -56,19 +143,30 @@ func (f *clusterFlags) liveCluster(timeout time.Duration) (*live.Cluster, error)
 	return live.NewCluster(config)
 }
 
-// helmConfiguration sets up Helm's SDK as the Helm CLI does: the release
-// storage named by $HELM_DRIVER in the release's namespace, and "helm" as
-// the field manager, so later helm commands see their own fields.
-func (f *clusterFlags) helmConfiguration(namespace string, logs io.Writer) (*action.Configuration, error) {
-	kube.ManagedFieldsManager = "helm"
-	level := slog.LevelWarn
-	if f.settings.Debug {
-		level = slog.LevelDebug
+// envOr parses the variable name, as Helm does: unset or unparsable means def.
+func envOr[T any](name string, def T, parse func(string) (T, error)) T {
+	value, ok := os.LookupEnv(name)
+	if !ok {
+		return def
 	}
-	cfg := action.NewConfiguration()
-	cfg.SetLogger(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
-	if err := cfg.Init(f.settings.RESTClientGetter(), namespace, os.Getenv("HELM_DRIVER")); err != nil {
-		return nil, fmt.Errorf("initialising Helm: %w", err)
+	parsed, err := parse(value)
+	if err != nil {
+		return def
 	}
-	return cfg, nil
+	return parsed
+}
+
+func parseFloat32(s string) (float32, error) {
+	f, err := strconv.ParseFloat(s, 32)
+	return float32(f), err
+}
+
+// envCSV splits a comma-separated variable, ignoring commas and spaces at
+// either end, as Helm does.
+func envCSV(name string) []string {
+	trimmed := strings.Trim(os.Getenv(name), ", ")
+	if trimmed == "" {
+		return nil
+	}
+	return strings.Split(trimmed, ",")
 }

@@ -7,11 +7,11 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/release"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/pvc-guard/pvc-guard/flux"
+	"github.com/pvc-guard/pvc-guard/internal/helmstorage"
 	"github.com/pvc-guard/pvc-guard/internal/input"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
@@ -66,7 +66,7 @@ post-renderer would. The cluster is only read.`,
 	}
 	o.RenderOptions.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.Manifest, "manifest", "", "read the rendered manifests from this file instead of stdin")
-	cmd.Flags().StringVar(&o.Release, "release", "", "read the manifest Helm stored for this release (in --namespace)")
+	cmd.Flags().StringVar(&o.Release, "release", "", "read the manifest Helm stored for this release (in --namespace; $HELM_DRIVER secret or configmap)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, `output format: "yaml" or "json"`)
 	cmd.MarkFlagsMutuallyExclusive("manifest", "release")
 	return cmd
@@ -83,7 +83,7 @@ func (o *FluxPatchesOptions) Validate() error {
 // Run prints the block. Nothing is printed unless every claim could be
 // pinned; the report file is written as in render.
 func (o *FluxPatchesOptions) Run(ctx context.Context) error {
-	manifest, err := o.manifest()
+	manifest, err := o.manifest(ctx)
 	if err != nil {
 		return err
 	}
@@ -116,10 +116,10 @@ func (o *FluxPatchesOptions) Run(ctx context.Context) error {
 
 // manifest is the stream to pin: the release's stored manifest, the
 // --manifest file, or stdin.
-func (o *FluxPatchesOptions) manifest() ([]byte, error) {
+func (o *FluxPatchesOptions) manifest(ctx context.Context) ([]byte, error) {
 	switch {
 	case o.Release != "":
-		return o.storedManifest()
+		return o.storedManifest(ctx)
 	case o.Manifest != "":
 		data, err := os.ReadFile(o.Manifest)
 		if err != nil {
@@ -134,22 +134,28 @@ func (o *FluxPatchesOptions) manifest() ([]byte, error) {
 	return data, nil
 }
 
-// storedManifest reads the latest revision's manifest with Helm's SDK, from
-// the release storage `pvc-guard rollback` uses ($HELM_DRIVER).
-func (o *FluxPatchesOptions) storedManifest() ([]byte, error) {
-	cfg, err := o.helmConfiguration(o.Namespace(), o.ErrOut)
+// storedManifest reads the latest revision's manifest from the release
+// storage `pvc-guard rollback` uses ($HELM_DRIVER), as `helm get manifest`
+// would print it.
+func (o *FluxPatchesOptions) storedManifest(ctx context.Context) ([]byte, error) {
+	config, err := o.RESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig (set --kubeconfig/--kube-context): %w", err)
+	}
+	config.Timeout = o.RequestTimeout
+	client, err := dynamic.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("creating a Kubernetes client for %s: %w", config.Host, err)
+	}
+	store, err := helmstorage.NewStorage(client, os.Getenv("HELM_DRIVER"), o.Namespace())
 	if err != nil {
 		return nil, err
 	}
-	rel, err := action.NewGet(cfg).Run(o.Release)
+	manifest, err := store.LastManifest(ctx, o.Release)
 	if err != nil {
 		return nil, fmt.Errorf("reading release %q in namespace %q: %w", o.Release, o.Namespace(), err)
 	}
-	accessor, err := release.NewAccessor(rel)
-	if err != nil {
-		return nil, fmt.Errorf("reading release %q: %w", o.Release, err)
-	}
-	return []byte(accessor.Manifest()), nil
+	return []byte(manifest), nil
 }
 
 func (o *FluxPatchesOptions) encode(block *flux.Block) ([]byte, error) {

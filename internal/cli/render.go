@@ -32,7 +32,7 @@ const renderExamples = `  # Helm 3: upgrade through pvc-guard (Helm passes no na
 // RenderOptions are the options of `pvc-guard render`.
 type RenderOptions struct {
 	Streams
-	*clusterFlags
+	*ClusterFlags
 
 	LiveStateFiles []string
 	ReportFile     string
@@ -44,7 +44,7 @@ type RenderOptions struct {
 func NewRenderOptions(streams Streams) *RenderOptions {
 	return &RenderOptions{
 		Streams:        streams,
-		clusterFlags:   newClusterFlags(),
+		ClusterFlags:   NewClusterFlags(),
 		OnConflict:     string(renderer.Fail),
 		RequestTimeout: 30 * time.Second,
 	}
@@ -77,18 +77,21 @@ $HELM_NAMESPACE, else the kubeconfig context's namespace, else "default".`,
 
 // AddFlags binds the options to flags named as Helm and kubectl name them.
 func (o *RenderOptions) AddFlags(fs *pflag.FlagSet) {
-	o.clusterFlags.AddFlags(fs)
+	o.ClusterFlags.AddFlags(fs)
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "time limit for reading live state from the API server")
 	fs.StringArrayVar(&o.LiveStateFiles, "live-state", nil, "read live claims and storage classes from this file instead of the cluster (repeatable; a v1 List or a YAML stream)")
 	fs.StringVar(&o.ReportFile, "report", "", "write a JSON report of every rewrite and conflict to this file")
-	addOnConflictFlag(fs, &o.OnConflict)
+	AddOnConflictFlag(fs, &o.OnConflict)
 }
 
-func addOnConflictFlag(fs *pflag.FlagSet, value *string) {
+// AddOnConflictFlag adds --on-conflict, which render, flux-patches and
+// pvc-guard-rollback share.
+func AddOnConflictFlag(fs *pflag.FlagSet, value *string) {
 	fs.StringVar(value, "on-conflict", *value, `what to do when the chart changes an immutable field: "fail" or "keep-live"`)
 }
 
-func validateOnConflict(value string) error {
+// ValidateOnConflict rejects an --on-conflict the renderer does not know.
+func ValidateOnConflict(value string) error {
 	switch renderer.ConflictPolicy(value) {
 	case renderer.Fail, renderer.KeepLive:
 		return nil
@@ -106,7 +109,7 @@ func (o *RenderOptions) Execute(ctx context.Context) error {
 
 // Validate rejects option values that cannot work.
 func (o *RenderOptions) Validate() error {
-	if err := validateOnConflict(o.OnConflict); err != nil {
+	if err := ValidateOnConflict(o.OnConflict); err != nil {
 		return err
 	}
 	if o.RequestTimeout <= 0 {

@@ -90,13 +90,20 @@ func writeFile(t *testing.T, name, data string) string {
 	return path
 }
 
-// isolateEnv clears the variables Helm reads, so the developer's own
+// isolateEnv unsets the variables Helm reads, so the developer's own
 // environment never leaks into a test.
 func isolateEnv(t *testing.T) {
-	for _, name := range []string{"HELM_NAMESPACE", "HELM_KUBECONTEXT", "HELM_KUBECONFIG", "KUBECONFIG"} {
-		t.Setenv(name, "")
+	t.Helper()
+	t.Setenv("HOME", t.TempDir()) // no ~/.kube/config
+	for _, name := range []string{
+		"KUBECONFIG", "HELM_KUBECONFIG", "HELM_KUBECONTEXT", "HELM_NAMESPACE", "HELM_KUBETOKEN",
+		"HELM_KUBEASUSER", "HELM_KUBEASGROUPS", "HELM_KUBEAPISERVER", "HELM_KUBECAFILE",
+		"HELM_KUBEINSECURE_SKIP_TLS_VERIFY", "HELM_KUBETLS_SERVER_NAME", "HELM_BURST_LIMIT", "HELM_QPS", "HELM_DRIVER",
+		"KUBERNETES_SERVICE_HOST", // no in-cluster configuration
+	} {
+		t.Setenv(name, "") // restores the value after the test
+		os.Unsetenv(name)
 	}
-	t.Setenv("HOME", t.TempDir())
 }
 
 func TestNamespaceResolutionFollowsHelm(t *testing.T) {

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,15 +24,26 @@ type Streams struct {
 
 // Execute runs the command line and returns the process exit code.
 func Execute(args []string, streams Streams) int {
+	return ExecuteCommand(NewRootCommand(streams), args, streams)
+}
+
+// ExecuteCommand runs cmd with args until done or interrupted and returns
+// the process exit code: 1 after printing the error, or the exit code of
+// the command pvc-guard ran in its place (which said why itself).
+func ExecuteCommand(cmd *cobra.Command, args []string, streams Streams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := NewRootCommand(streams)
-	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
-		return 1
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	var exit exitCodeError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return int(exit)
 	}
-	return 0
+	fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
+	return 1
 }
 
 // NewRootCommand builds `pvc-guard`. Without a subcommand it renders, so
@@ -60,7 +72,7 @@ Without a subcommand pvc-guard runs "render".`,
 	render.AddFlags(root.Flags())
 	root.AddCommand(
 		NewRenderCommand(streams),
-		NewRollbackCommand(streams),
+		NewRollbackDispatchCommand(streams),
 		NewHelmRunCommand(streams, "upgrade"),
 		NewHelmRunCommand(streams, "install"),
 		NewFluxPatchesCommand(streams),

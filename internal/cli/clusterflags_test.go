@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// twoClusters has a context with a namespace on one cluster and a context
+// without one on another; the first cluster has a CA, so that the TLS
+// overrides can be seen clearing it.
+const twoClusters = `apiVersion: v1
+kind: Config
+clusters:
+- name: one
+  cluster: {server: "https://one.example:6443", certificate-authority-data: Q0E=}
+- name: two
+  cluster: {server: "https://two.example:6443"}
+users:
+- name: u
+  user: {token: kubeconfig-token}
+contexts:
+- name: with-ns
+  context: {cluster: one, user: u, namespace: context-ns}
+- name: without-ns
+  context: {cluster: two, user: u}
+current-context: with-ns
+`
+
+// clientView is what the cluster flags decide: the namespace and the
+// fields of the client configuration that Helm's settings set.
+type clientView struct {
+	Namespace   string
+	Host        string
+	Token       string
+	User        string
+	Groups      []string
+	CAFile      string
+	CAData      bool
+	Insecure    bool
+	ServerName  string
+	Burst       int
+	QPS         float32
+	ConfigError bool
+}
+
+func viewOf(namespace string, config *rest.Config, err error) clientView {
+	if err != nil {
+		return clientView{Namespace: namespace, ConfigError: true}
+	}
+	return clientView{
+		Namespace:  namespace,
+		Host:       config.Host,
+		Token:      config.BearerToken,
+		User:       config.Impersonate.UserName,
+		Groups:     config.Impersonate.Groups,
+		CAFile:     config.TLSClientConfig.CAFile,
+		CAData:     len(config.TLSClientConfig.CAData) > 0,
+		Insecure:   config.TLSClientConfig.Insecure,
+		ServerName: config.TLSClientConfig.ServerName,
+		Burst:      config.Burst,
+		QPS:        config.QPS,
+	}
+}
+
+func TestClusterFlagsFollowHelmsEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	caFile := filepath.Join(dir, "ca.crt")
+	for path, data := range map[string]string{kubeconfig: twoClusters, caFile: "CA"} {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// base is the kubeconfig's current context with Helm's defaults.
+	base := clientView{Namespace: "context-ns", Host: "https://one.example:6443", Token: "kubeconfig-token", CAData: true, Burst: 100}
+	with := func(change func(*clientView)) clientView {
+		v := base
+		change(&v)
+		return v
+	}
+	onTwo := func(v *clientView) { v.Host, v.CAData, v.Namespace = "https://two.example:6443", false, "default" }
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want clientView
+	}{
+		{name: "KUBECONFIG", env: map[string]string{"KUBECONFIG": kubeconfig}, want: base},
+		{name: "HELM_KUBECONFIG when KUBECONFIG is unset", env: map[string]string{"HELM_KUBECONFIG": kubeconfig}, want: base},
+		{name: "KUBECONFIG before HELM_KUBECONFIG", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBECONFIG": "/nonexistent"}, want: base},
+		{name: "--kubeconfig before KUBECONFIG", env: map[string]string{"KUBECONFIG": "/nonexistent"}, args: []string{"--kubeconfig", kubeconfig}, want: base},
+		{name: "HELM_NAMESPACE before the context's", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_NAMESPACE": "env-ns"},
+			want: with(func(v *clientView) { v.Namespace = "env-ns" })},
+		{name: "--namespace before HELM_NAMESPACE", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_NAMESPACE": "env-ns"}, args: []string{"-n", "flag-ns"},
+			want: with(func(v *clientView) { v.Namespace = "flag-ns" })},
+		{name: "HELM_KUBECONTEXT", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBECONTEXT": "without-ns"}, want: with(onTwo)},
+		{name: "--kube-context before HELM_KUBECONTEXT", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBECONTEXT": "with-ns"}, args: []string{"--kube-context", "without-ns"},
+			want: with(onTwo)},
+		{name: "HELM_KUBETOKEN", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBETOKEN": "env-token"},
+			want: with(func(v *clientView) { v.Token = "env-token" })},
+		{name: "HELM_KUBEASUSER and HELM_KUBEASGROUPS", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBEASUSER": "jane", "HELM_KUBEASGROUPS": ", admins, ops ,"},
+			want: with(func(v *clientView) { v.User, v.Groups = "jane", []string{"admins", " ops"} })},
+		{name: "HELM_KUBEAPISERVER", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBEAPISERVER": "https://elsewhere:443"},
+			want: with(func(v *clientView) { v.Host = "https://elsewhere:443" })},
+		{name: "HELM_KUBECAFILE replaces the kubeconfig's CA", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBECAFILE": caFile},
+			want: with(func(v *clientView) { v.CAFile, v.CAData = caFile, false })},
+		{name: "HELM_KUBEINSECURE_SKIP_TLS_VERIFY drops the CA", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBEINSECURE_SKIP_TLS_VERIFY": "true"},
+			want: with(func(v *clientView) { v.Insecure, v.CAData = true, false })},
+		{name: "an unparsable HELM_KUBEINSECURE_SKIP_TLS_VERIFY is false", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBEINSECURE_SKIP_TLS_VERIFY": "maybe"}, want: base},
+		{name: "HELM_KUBETLS_SERVER_NAME", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBETLS_SERVER_NAME": "api.internal"},
+			want: with(func(v *clientView) { v.ServerName = "api.internal" })},
+		{name: "HELM_BURST_LIMIT and HELM_QPS", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_BURST_LIMIT": "7", "HELM_QPS": "2.5"},
+			want: with(func(v *clientView) { v.Burst, v.QPS = 7, 2.5 })},
+		{name: "unparsable HELM_BURST_LIMIT and HELM_QPS keep the defaults", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_BURST_LIMIT": "many", "HELM_QPS": ""}, want: base},
+		{name: "a broken kubeconfig: the flag's namespace, and an error", args: []string{"--kubeconfig", "/nonexistent", "-n", "flag-ns"},
+			want: clientView{Namespace: "flag-ns", ConfigError: true}},
+		{name: "a broken kubeconfig: HELM_NAMESPACE", env: map[string]string{"KUBECONFIG": "/nonexistent", "HELM_NAMESPACE": "env-ns"},
+			want: clientView{Namespace: "env-ns", ConfigError: true}},
+		{name: "no kubeconfig at all: Helm's default server", want: clientView{Namespace: "default", Host: clientcmd.ClusterDefaults.Server, Burst: 100}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolateEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			flags := NewClusterFlags()
+			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+			flags.AddFlags(fs)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			config, err := flags.RESTConfig()
+			if got := viewOf(flags.Namespace(), config, err); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v (error: %v)", got, tt.want, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// rollbackBinary is the program `pvc-guard rollback` runs, git-style.
+// Rollback is Helm's own, through Helm's SDK, whose package initialisation
+// alone would triple the start-up time of pvc-guard, which Helm starts for
+// every upgrade as its post-renderer.
+const rollbackBinary = "pvc-guard-rollback"
+
+// RollbackDispatchOptions are the options of `pvc-guard rollback`.
+type RollbackDispatchOptions struct {
+	Streams
+	Args []string // passed to pvc-guard-rollback untouched
+
+	// Executable is this program (default: os.Executable); pvc-guard-rollback
+	// is looked for next to it first, then on $PATH.
+	Executable string
+
+	binary string
+}
+
+// NewRollbackDispatchCommand builds `pvc-guard rollback`, which runs
+// pvc-guard-rollback with the same arguments: flags, help and errors are
+// all its own, so none are parsed here.
+func NewRollbackDispatchCommand(streams Streams) *cobra.Command {
+	o := &RollbackDispatchOptions{Streams: streams}
+	cmd := &cobra.Command{
+		Use:                "rollback RELEASE [REVISION]",
+		Short:              "Roll a Helm release back without changing immutable claim fields",
+		DisableFlagParsing: true,
+		RunE: func(_ *cobra.Command, args []string) error {
+			o.Args = args
+			return o.Execute()
+		},
+	}
+	// `pvc-guard help rollback` shows the real help too.
+	cmd.SetHelpFunc(func(*cobra.Command, []string) {
+		o.Args = []string{"--help"}
+		if err := o.Execute(); err != nil {
+			fmt.Fprintf(o.ErrOut, "Error: %v\n", err)
+		}
+	})
+	return cmd
+}
+
+// Execute completes and runs the options.
+func (o *RollbackDispatchOptions) Execute() error {
+	if err := o.Complete(); err != nil {
+		return err
+	}
+	return o.Run()
+}
+
+// Complete finds pvc-guard-rollback: next to this program, after resolving
+// symbolic links (Helm plugin directories are links to a checkout or an
+// unpacked tarball), else on $PATH.
+func (o *RollbackDispatchOptions) Complete() error {
+	dir, err := o.executableDir()
+	if err == nil {
+		if path, err := exec.LookPath(filepath.Join(dir, rollbackBinary)); err == nil {
+			o.binary = path
+			return nil
+		}
+	}
+	if path, err := exec.LookPath(rollbackBinary); err == nil {
+		o.binary = path
+		return nil
+	}
+	nextTo := "in " + dir
+	if err != nil {
+		nextTo = err.Error()
+	}
+	return fmt.Errorf("pvc-guard rollback runs %s, which is neither next to pvc-guard (%s) nor on $PATH: "+
+		`build both with "make build" in a pvc-guard checkout, or install it with "go install github.com/pvc-guard/pvc-guard/cmd/%s@%s"`,
+		rollbackBinary, nextTo, rollbackBinary, installVersion())
+}
+
+func (o *RollbackDispatchOptions) executableDir() (string, error) {
+	exe := o.Executable
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return "", err
+		}
+	}
+	exe, err := filepath.EvalSymlinks(exe)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(exe), nil
+}
+
+// installVersion is the version to `go install`: this build's when it is a
+// release (v1.2.3), else the latest.
+func installVersion() string {
+	if strings.HasPrefix(Version, "v") && !strings.Contains(Version, "-") {
+		return Version
+	}
+	return "latest"
+}
+
+// Run runs pvc-guard-rollback with the arguments and standard streams. When
+// the streams are this process's own, it replaces this process where the
+// system can, so that the exit code, signals and the terminal are simply
+// the rollback's; otherwise it runs it as a child and passes its exit code
+// on.
+func (o *RollbackDispatchOptions) Run() error {
+	if o.In == os.Stdin && o.Out == os.Stdout && o.ErrOut == os.Stderr {
+		err := replaceProcess(o.binary, append([]string{o.binary}, o.Args...))
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("running %s: %w", o.binary, err)
+		}
+	}
+	cmd := exec.Command(o.binary, o.Args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.In, o.Out, o.ErrOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exitCodeError(max(exit.ExitCode(), 1)) // -1: killed by a signal
+	}
+	if err != nil {
+		return fmt.Errorf("running %s: %w", o.binary, err)
+	}
+	return nil
+}
+
+// exitCodeError is the exit code of a program pvc-guard ran in its place,
+// which has said what went wrong itself.
+type exitCodeError int
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
