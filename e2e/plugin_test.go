@@ -189,6 +189,13 @@ func TestPluginTarballs(t *testing.T) {
 	if v := helm4.MustRun("pvc-guard", "version"); !strings.HasPrefix(v, "v0.") {
 		t.Errorf("helm4 pvc-guard version = %q", v)
 	}
+	// The CLI tarball carries pvc-guard-rollback, which `helm pvc-guard
+	// rollback` runs from the plugin's bin/.
+	for _, helm := range []*testcluster.Helm{helm3, helm4} {
+		if v := helm.MustRun("pvc-guard", "rollback", "--version"); !strings.HasPrefix(v, "pvc-guard-rollback v0.") {
+			t.Errorf("%s pvc-guard rollback --version = %q", filepath.Base(helm.Bin), v)
+		}
+	}
 	live := filepath.Join(t.TempDir(), "live.yaml")
 	if err := os.WriteFile(live, []byte(boundClaimSnapshot), 0o600); err != nil {
 		t.Fatal(err)

@@ -148,8 +148,9 @@ var (
 	buildErr  error
 )
 
-// pvcGuardBinary is $PVC_GUARD_BIN (make test sets it), else a binary built
-// once per test run from this checkout.
+// pvcGuardBinary is $PVC_GUARD_BIN (make test sets it; make build puts
+// pvc-guard-rollback next to it), else both binaries built once per test run
+// from this checkout, side by side, as `pvc-guard rollback` finds them.
 func pvcGuardBinary(t *testing.T) string {
 	t.Helper()
 	if path := os.Getenv("PVC_GUARD_BIN"); path != "" {
@@ -162,7 +163,7 @@ func pvcGuardBinary(t *testing.T) string {
 			return
 		}
 		builtPath = filepath.Join(dir, "pvc-guard")
-		if out, err := exec.Command("go", "build", "-o", builtPath, "..").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "..", "../cmd/pvc-guard-rollback").CombinedOutput(); err != nil {
 			buildErr = &buildFailure{err: err, out: string(out)}
 		}
 	})

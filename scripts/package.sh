@@ -1,10 +1,12 @@
 #!/bin/sh
 # Builds release tarballs of both Helm plugins with prebuilt binaries:
 #
-#   DIST/pvc-guard-VERSION-OS-ARCH.tgz         the CLI plugin (Helm 3 and 4);
+#   DIST/pvc-guard-VERSION-OS-ARCH.tgz         the CLI plugin (Helm 3 and 4):
+#                                             bin/pvc-guard and bin/pvc-guard-rollback;
 #                                             plugin.yaml at the archive root,
 #                                             the layout Helm 3 installs from a URL
-#   DIST/pvc-guard-render-VERSION-OS-ARCH.tgz  Helm 4's post-renderer plugin;
+#   DIST/pvc-guard-render-VERSION-OS-ARCH.tgz  Helm 4's post-renderer plugin:
+#                                             bin/pvc-guard alone (it only renders);
 #                                             in a pvc-guard-render/ directory,
 #                                             the layout Helm 4 installs from a path
 #   DIST/SHA256SUMS
@@ -35,8 +37,9 @@ for platform in $platforms; do
 	cli=$stage/$os-$arch/cli
 	render=$stage/$os-$arch/render/pvc-guard-render
 	mkdir -p "$cli/bin" "$cli/scripts" "$render/bin" "$render/scripts"
+	# -o into a directory: bin/pvc-guard and bin/pvc-guard-rollback.
 	(cd "$root" && CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath \
-		-ldflags "-X github.com/pvc-guard/pvc-guard/internal/cli.Version=v$version" -o "$cli/bin/pvc-guard" .)
+		-ldflags "-X github.com/pvc-guard/pvc-guard/internal/cli.Version=v$version" -o "$cli/bin/" . ./cmd/pvc-guard-rollback)
 	cp "$root/plugin.yaml" "$root/README.md" "$cli/"
 	cp "$root/plugins/pvc-guard-render/plugin.yaml" "$render/"
 	cp "$root/scripts/plugin-install.sh" "$cli/scripts/"

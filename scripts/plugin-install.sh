@@ -1,13 +1,25 @@
 #!/bin/sh
 # Install hook of both Helm plugins (plugin.yaml, plugins/pvc-guard-render):
-# make sure $HELM_PLUGIN_DIR/bin/pvc-guard exists. A release tarball ships
-# it prebuilt; a source checkout builds it with Go, no download needed.
+# make sure the binaries the plugin runs exist in $HELM_PLUGIN_DIR/bin:
+# pvc-guard for both, and pvc-guard-rollback for the CLI plugin, whose
+# `helm pvc-guard rollback` runs it (the post-renderer plugin only renders).
+# A release tarball ships them prebuilt; a source checkout builds them with
+# Go, no download needed.
 set -eu
 
 plugin_dir=${HELM_PLUGIN_DIR:?run by helm plugin install, which sets HELM_PLUGIN_DIR}
-binary=$plugin_dir/bin/pvc-guard
 
-if [ -x "$binary" ]; then
+binaries="pvc-guard pvc-guard-rollback"
+if grep -q '^type: postrenderer/v1' "$plugin_dir/plugin.yaml"; then
+	binaries=pvc-guard
+fi
+missing=
+for name in $binaries; do
+	if [ ! -x "$plugin_dir/bin/$name" ]; then
+		missing="$missing $name"
+	fi
+done
+if [ -z "$missing" ]; then
 	exit 0
 fi
 
@@ -15,14 +27,20 @@ fi
 # a symlink to it, hence -P).
 source_dir=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd -P)
 if [ ! -f "$source_dir/go.mod" ]; then
-	echo "pvc-guard: $binary is missing and there is no source to build it from; install a release tarball for $(uname -s)/$(uname -m)" >&2
+	echo "pvc-guard:$missing missing from $plugin_dir/bin and there is no source to build from; install a release tarball for $(uname -s)/$(uname -m)" >&2
 	exit 1
 fi
 if ! command -v go >/dev/null 2>&1; then
 	echo "pvc-guard: building the plugin needs Go 1.26 or later (https://go.dev/dl/), which is not on PATH." >&2
-	echo "pvc-guard: install Go and run 'helm plugin update pvc-guard', or install a release tarball with a prebuilt binary." >&2
+	echo "pvc-guard: install Go and run 'helm plugin update pvc-guard', or install a release tarball with prebuilt binaries." >&2
 	exit 1
 fi
-echo "pvc-guard: building $binary with $(go version)"
 cd "$source_dir"
-go build -trimpath -o "$binary" .
+for name in $missing; do
+	package=.
+	if [ "$name" = pvc-guard-rollback ]; then
+		package=./cmd/pvc-guard-rollback
+	fi
+	echo "pvc-guard: building $plugin_dir/bin/$name with $(go version)"
+	go build -trimpath -o "$plugin_dir/bin/$name" "$package"
+done
