@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -10,27 +9,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
-
-// twoClusters has a context with a namespace on one cluster and a context
-// without one on another; the first cluster has a CA, so that the TLS
-// overrides can be seen clearing it.
-const twoClusters = `apiVersion: v1
-kind: Config
-clusters:
-- name: one
-  cluster: {server: "https://one.example:6443", certificate-authority-data: Q0E=}
-- name: two
-  cluster: {server: "https://two.example:6443"}
-users:
-- name: u
-  user: {token: kubeconfig-token}
-contexts:
-- name: with-ns
-  context: {cluster: one, user: u, namespace: context-ns}
-- name: without-ns
-  context: {cluster: two, user: u}
-current-context: with-ns
-`
 
 // clientView is what the cluster flags decide: the namespace and the
 // fields of the client configuration that Helm's settings set.
@@ -69,14 +47,9 @@ func viewOf(namespace string, config *rest.Config, err error) clientView {
 }
 
 func TestClusterFlagsFollowHelmsEnvironment(t *testing.T) {
-	dir := t.TempDir()
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	caFile := filepath.Join(dir, "ca.crt")
-	for path, data := range map[string]string{kubeconfig: twoClusters, caFile: "CA"} {
-		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// internal/rollbackcmd's cluster-flag test uses them too.
+	kubeconfig, _ := filepath.Abs("../../testdata/kubeconfig/two-clusters.yaml")
+	caFile, _ := filepath.Abs("../../testdata/kubeconfig/ca.crt")
 	// base is the kubeconfig's current context with Helm's defaults.
 	base := clientView{Namespace: "context-ns", Host: "https://one.example:6443", Token: "kubeconfig-token", CAData: true, Burst: 100}
 	with := func(change func(*clientView)) clientView {

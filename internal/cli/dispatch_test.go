@@ -54,26 +54,23 @@ func TestRollbackDispatchFindsTheBinary(t *testing.T) {
 		{
 			name: "next to the executable",
 			setup: func(t *testing.T, dir string) (string, string) {
-				fakeRollback(t, filepath.Join(dir, "bin"), 0)
-				return writeExecutable(t, filepath.Join(dir, "bin", "pvc-guard")), ""
+				return installed(t, filepath.Join(dir, "bin")), ""
 			},
 			want: "bin/pvc-guard-rollback",
 		},
 		{
 			name: "next to the file a linked executable points to",
 			setup: func(t *testing.T, dir string) (string, string) {
-				fakeRollback(t, filepath.Join(dir, "checkout", "bin"), 0)
-				writeExecutable(t, filepath.Join(dir, "checkout", "bin", "pvc-guard"))
+				pvcGuard := installed(t, filepath.Join(dir, "checkout", "bin"))
 				os.Mkdir(filepath.Join(dir, "home-bin"), 0o755)
-				return symlink(t, filepath.Join(dir, "checkout", "bin", "pvc-guard"), filepath.Join(dir, "home-bin", "pvc-guard")), ""
+				return symlink(t, pvcGuard, filepath.Join(dir, "home-bin", "pvc-guard")), ""
 			},
 			want: "checkout/bin/pvc-guard-rollback",
 		},
 		{
 			name: "through a linked plugin directory",
 			setup: func(t *testing.T, dir string) (string, string) {
-				fakeRollback(t, filepath.Join(dir, "checkout", "bin"), 0)
-				writeExecutable(t, filepath.Join(dir, "checkout", "bin", "pvc-guard"))
+				installed(t, filepath.Join(dir, "checkout", "bin"))
 				os.Mkdir(filepath.Join(dir, "plugins"), 0o755)
 				plugin := symlink(t, filepath.Join(dir, "checkout"), filepath.Join(dir, "plugins", "pvc-guard"))
 				return filepath.Join(plugin, "bin", "pvc-guard"), ""
@@ -83,9 +80,8 @@ func TestRollbackDispatchFindsTheBinary(t *testing.T) {
 		{
 			name: "next to the executable before $PATH",
 			setup: func(t *testing.T, dir string) (string, string) {
-				fakeRollback(t, filepath.Join(dir, "bin"), 0)
 				fakeRollback(t, filepath.Join(dir, "path"), 0)
-				return writeExecutable(t, filepath.Join(dir, "bin", "pvc-guard")), filepath.Join(dir, "path")
+				return installed(t, filepath.Join(dir, "bin")), filepath.Join(dir, "path")
 			},
 			want: "bin/pvc-guard-rollback",
 		},
@@ -146,6 +142,14 @@ func TestRollbackDispatchFindsTheBinary(t *testing.T) {
 			}
 		})
 	}
+}
+
+// installed puts pvc-guard and pvc-guard-rollback side by side in dir, as
+// make build does, and returns pvc-guard's path.
+func installed(t *testing.T, dir string) string {
+	t.Helper()
+	fakeRollback(t, dir, 0)
+	return writeExecutable(t, filepath.Join(dir, "pvc-guard"))
 }
 
 // writeExecutable writes a stand-in for pvc-guard itself and returns its path.

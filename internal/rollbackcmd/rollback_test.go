@@ -32,32 +32,14 @@ func isolateEnv(t *testing.T) {
 	}
 }
 
-const kubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-- {name: one, cluster: {server: "https://one.example:6443", certificate-authority-data: Q0E=}}
-- {name: two, cluster: {server: "https://two.example:6443"}}
-users:
-- {name: u, user: {token: kubeconfig-token}}
-contexts:
-- {name: with-ns, context: {cluster: one, user: u, namespace: context-ns}}
-- {name: without-ns, context: {cluster: two, user: u}}
-current-context: with-ns
-`
-
 // TestBothBinariesResolveTheClusterAlike: pvc-guard resolves the cluster
 // flags and HELM_* variables with client-go alone, pvc-guard-rollback hands
 // the same flags to Helm's own settings; both must reach the same
 // namespace and client configuration, whatever the flags and environment.
 func TestBothBinariesResolveTheClusterAlike(t *testing.T) {
-	dir := t.TempDir()
-	config := filepath.Join(dir, "kubeconfig")
-	caFile := filepath.Join(dir, "ca.crt")
-	for path, data := range map[string]string{config: kubeconfig, caFile: "CA"} {
-		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// internal/cli's cluster-flag test uses them too.
+	config, _ := filepath.Abs("../../testdata/kubeconfig/two-clusters.yaml")
+	caFile, _ := filepath.Abs("../../testdata/kubeconfig/ca.crt")
 	tests := []struct {
 		name string
 		env  map[string]string
