@@ -104,7 +104,7 @@ func (f *ClusterFlags) namespaceOverride() string {
 func (f *ClusterFlags) RESTConfig() (*rest.Config, error) {
 	config, err := f.clientConfig().ClientConfig()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("loading kubeconfig (set --kubeconfig/--kube-context): %w", err)
 	}
 	config.Burst = f.burst
 	config.QPS = f.qps
@@ -137,7 +137,7 @@ func (f *ClusterFlags) clientConfig() clientcmd.ClientConfig {
 func (f *ClusterFlags) liveCluster(timeout time.Duration) (*live.Cluster, error) {
 	config, err := f.RESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig (set --kubeconfig/--kube-context): %w", err)
+		return nil, err
 	}
 	config.Timeout = timeout
 	return live.NewCluster(config)

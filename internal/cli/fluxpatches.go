@@ -140,7 +140,7 @@ func (o *FluxPatchesOptions) manifest(ctx context.Context) ([]byte, error) {
 func (o *FluxPatchesOptions) storedManifest(ctx context.Context) ([]byte, error) {
 	config, err := o.RESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig (set --kubeconfig/--kube-context): %w", err)
+		return nil, err
 	}
 	config.Timeout = o.RequestTimeout
 	client, err := dynamic.NewForConfig(config)

@@ -56,6 +56,10 @@ func TestFluxPatchesOutcomes(t *testing.T) {
 			name: "missing --manifest", args: []string{"flux-patches", "--manifest", "/nonexistent.yaml"},
 			wantCode: 1, wantStderr: "reading --manifest",
 		},
+		{
+			name: "--release from an unreachable cluster", args: []string{"flux-patches", "--release", "app", "-n", "apps", "--kubeconfig", writeFile(t, "kc", kubeconfigWithNamespace)},
+			wantCode: 1, wantStderr: `reading release "app" in namespace "apps": listing Helm's release secrets: Get "https://127.0.0.1:1/api/v1/namespaces/apps/secrets?labelSelector=name%3Dapp%2Cowner%3Dhelm&timeout=30s": dial tcp 127.0.0.1:1`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,9 +34,8 @@ var (
 // Storage is one namespace's release records in the storage $HELM_DRIVER
 // names.
 type Storage struct {
-	client    dynamic.ResourceInterface
-	resource  schema.GroupVersionResource
-	namespace string
+	client   dynamic.ResourceInterface
+	resource schema.GroupVersionResource
 }
 
 // NewStorage returns the records of namespace in the storage driver names,
@@ -55,7 +54,7 @@ func NewStorage(client dynamic.Interface, driver, namespace string) (*Storage, e
 	default:
 		return nil, fmt.Errorf("unknown driver %q", driver)
 	}
-	return &Storage{client: client.Resource(resource).Namespace(namespace), resource: resource, namespace: namespace}, nil
+	return &Storage{client: client.Resource(resource).Namespace(namespace), resource: resource}, nil
 }
 
 // record is the part of Helm's release record pvc-guard needs.
@@ -73,7 +72,7 @@ func (s *Storage) LastManifest(ctx context.Context, name string) (string, error)
 	}
 	list, err := s.client.List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 	if err != nil {
-		return "", fmt.Errorf("listing Helm's release %s in namespace %q: %w", s.resource.Resource, s.namespace, err)
+		return "", fmt.Errorf("listing Helm's release %s: %w", s.resource.Resource, err)
 	}
 	if len(list.Items) == 0 {
 		return "", ErrReleaseNotFound
