@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -110,12 +113,17 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	if len(result.Report.Conflicts) > 0 && r.conflictPolicy() == Fail {
 		return nil, &ConflictError{Conflicts: result.Report.Conflicts, Report: result.Report}
 	}
-	for _, de := range edits {
-		text, err := applyEdits(de.doc.raw, de.parsed, de.edits, de.notes)
+	result.rewritten = make([]rewrittenDocument, len(edits))
+	errs := make([]error, len(edits))
+	parallel(len(edits), func(i int) {
+		de := edits[i]
+		result.rewritten[i] = rewrittenDocument{document: de.doc}
+		result.rewritten[i].text, errs[i] = applyEdits(de.doc.raw, de.parsed, de.edits, de.notes)
+	})
+	for i, err := range errs {
 		if err != nil {
-			return nil, documentError(in, de.doc, fmt.Errorf("rewriting: %w", err))
+			return nil, documentError(in, edits[i].doc, fmt.Errorf("rewriting: %w", err))
 		}
-		result.rewritten = append(result.rewritten, rewrittenDocument{document: de.doc, text: text})
 	}
 	return result, nil
 }
@@ -145,18 +153,38 @@ type claim struct {
 	live   map[string]any // the live claim, nil when there is none
 }
 
-// findClaims parses the documents that may hold claims and returns the
-// claims in stream order.
+// findClaims parses the documents that may hold claims, on every CPU, and
+// returns the claims in stream order, or the first error in stream order.
 func (r *Renderer) findClaims(in []byte, candidates []document) ([]*claim, error) {
+	found := make([][]*claim, len(candidates))
+	errs := make([]error, len(candidates))
+	parallel(len(candidates), func(i int) {
+		found[i], errs[i] = r.claimsIn(candidates[i])
+	})
 	var claims []*claim
-	for _, doc := range candidates {
-		found, err := r.claimsIn(doc)
-		if err != nil {
-			return nil, documentError(in, doc, err)
+	for i, doc := range candidates {
+		if errs[i] != nil {
+			return nil, documentError(in, doc, errs[i])
 		}
-		claims = append(claims, found...)
+		claims = append(claims, found[i]...)
 	}
 	return claims, nil
+}
+
+// parallel calls work(0) ... work(n-1) on as many goroutines as there are
+// CPUs. Parsing and rewriting claims are independent per document, and a
+// post-renderer's wall time is what Helm waits for.
+func parallel(n int, work func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				work(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // documentError names the document of stream in that err is about, with
