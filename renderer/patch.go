@@ -2,6 +2,7 @@ package renderer
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -35,8 +36,11 @@ var errNeedsReencode = errors.New("document layout needs re-encoding")
 // layouts fall back to re-encoding the document. doc is raw parsed.
 func applyEdits(raw []byte, doc *yaml.Node, edits []fieldEdit, notes []string) ([]byte, error) {
 	text, err := spliceEdits(raw, doc, edits)
+	if err == nil && !meansEdited(text, doc, edits) {
+		err = errNeedsReencode
+	}
 	if errors.Is(err, errNeedsReencode) {
-		text, err = reencode(raw, doc, edits)
+		text, err = reencode(raw, edits)
 	}
 	if err != nil {
 		return nil, err
@@ -44,9 +48,81 @@ func applyEdits(raw []byte, doc *yaml.Node, edits []fieldEdit, notes []string) (
 	return insertNotes(text, notes), nil
 }
 
+// meansEdited reads a spliced document back and reports whether it holds
+// exactly the original values with the edits applied. Text splicing trusts
+// indentation; a layout it misjudges (a multi-line quoted scalar, say) must
+// never reach the cluster, so such a document is re-encoded instead.
+func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
+	want, err := decodeNode(objectNode(doc, -1))
+	if err != nil {
+		return false
+	}
+	for _, edit := range edits {
+		if want, err = applyToValue(want, edit); err != nil {
+			return false
+		}
+	}
+	spliced, err := parseDocument(text)
+	if err != nil || len(spliced.Content) == 0 {
+		return false
+	}
+	got, err := decodeNode(spliced.Content[0])
+	if err != nil {
+		return false
+	}
+	// JSON compares the way the API server will read the claim: an int
+	// from the live object equals the same int read back from YAML.
+	gotJSON, gotErr := json.Marshal(got)
+	wantJSON, wantErr := json.Marshal(want)
+	return gotErr == nil && wantErr == nil && bytes.Equal(gotJSON, wantJSON)
+}
+
+// applyToValue applies an edit to a document decoded to plain values.
+func applyToValue(root any, edit fieldEdit) (any, error) {
+	obj := root
+	if edit.item >= 0 {
+		items, _ := valueAt(root, []string{"items"}).([]any)
+		if edit.item >= len(items) {
+			return nil, fmt.Errorf("object %d is gone from the document", edit.item)
+		}
+		obj = items[edit.item]
+	}
+	m, ok := obj.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("object %d is not a mapping", edit.item)
+	}
+	for _, key := range edit.path[:len(edit.path)-1] {
+		child, ok := m[key].(map[string]any)
+		if !ok {
+			if edit.remove {
+				return root, nil
+			}
+			child = map[string]any{}
+			m[key] = child
+		}
+		m = child
+	}
+	last := edit.path[len(edit.path)-1]
+	if edit.remove {
+		delete(m, last)
+	} else {
+		m[last] = edit.value
+	}
+	return root, nil
+}
+
 // parseDocument parses one chunk of the stream; the chunk must hold exactly
-// one YAML document.
+// one YAML document. Plain block YAML, what charts render, takes the fast
+// parser; everything else the YAML library.
 func parseDocument(raw []byte) (*yaml.Node, error) {
+	if doc, ok := parseBlockYAML(raw); ok {
+		return doc, nil
+	}
+	return parseWithLibrary(raw)
+}
+
+// parseWithLibrary parses with the YAML library, comments included.
+func parseWithLibrary(raw []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -83,6 +159,13 @@ type splice struct {
 	col         int // indentation of the edited mapping
 	order       int // position of the edit in the rule order
 	text        []byte
+	inserted    insertion // for an insertion: where and what
+}
+
+// insertion names a key added to a mapping.
+type insertion struct {
+	mapping *yaml.Node
+	key     string
 }
 
 func (sp splice) isInsert() bool { return sp.last < sp.first }
@@ -90,12 +173,24 @@ func (sp splice) isInsert() bool { return sp.last < sp.first }
 // spliceEdits plans every edit against the one parse of the document and
 // applies them in a single pass.
 func spliceEdits(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error) {
+	if bytes.Count(text, []byte("\r")) != bytes.Count(text, []byte("\r\n")) {
+		return nil, errNeedsReencode // a lone CR breaks lines for YAML, not for the splicer
+	}
 	s := newSplicer(text)
 	var planned []splice
+	inserted := map[insertion]bool{}
 	for i, edit := range edits {
 		sp, ok, err := s.plan(doc, edit)
 		if err != nil {
 			return nil, err
+		}
+		if ok && sp.isInsert() {
+			// Two fields under a missing parent (spec.volumeName and
+			// spec.storageClassName without spec) would add it twice.
+			if inserted[sp.inserted] {
+				return nil, errNeedsReencode
+			}
+			inserted[sp.inserted] = true
 		}
 		if ok {
 			sp.order = i
@@ -202,8 +297,8 @@ func (s *splicer) entryEnd(keyLine, col int) int {
 		content := bytes.TrimLeft(line, " ")
 		indent := len(line) - len(content)
 		switch {
-		case len(content) == 0 || (content[0] == '#' && indent > col):
-			continue
+		case len(content) == 0 || content[0] == '#':
+			continue // comments and blank lines do not end a YAML block
 		case indent > col, indent == col && (bytes.HasPrefix(content, []byte("- ")) || bytes.Equal(content, []byte("-"))):
 			end = n
 			continue
@@ -244,7 +339,7 @@ func (s *splicer) insertEntry(m *yaml.Node, key string, value any) (splice, erro
 		return splice{}, err
 	}
 	after := s.entryEnd(lastKey.Line, lastKey.Column-1)
-	sp := splice{first: after + 1, last: after, col: col}
+	sp := splice{first: after + 1, last: after, col: col, inserted: insertion{m, key}}
 	sp.text, err = s.renderEntry(key, node, col)
 	return sp, err
 }
@@ -398,10 +493,15 @@ func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-// reencode applies the edits to the parsed document and encodes it again.
-// Only documents a text splice cannot handle (flow style, JSON) come here;
+// reencode applies the edits to the document and encodes it again. Only
+// documents a text splice cannot handle (flow style, JSON) come here; they
+// are parsed again with the YAML library so that comments survive, and
 // their leading separator line is kept as it was.
-func reencode(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error) {
+func reencode(text []byte, edits []fieldEdit) ([]byte, error) {
+	doc, err := parseWithLibrary(text)
+	if err != nil {
+		return nil, err
+	}
 	for _, edit := range edits {
 		obj := objectNode(doc, edit.item)
 		if obj == nil {
