@@ -213,9 +213,19 @@ func plainScalar(text []byte, number, col int) (*yaml.Node, bool) {
 		text[len(text)-1] == ' ' || text[len(text)-1] == ':' {
 		return nil, false
 	}
-	n := &yaml.Node{Kind: yaml.ScalarNode, Value: string(text), Line: number, Column: col + 1}
-	n.Tag = n.ShortTag() // resolved by the YAML library's own rules
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(text), Line: number, Column: col + 1}
+	if mayResolve(text[0]) {
+		n.Tag = "" // let the YAML library resolve it by its own rules
+		n.Tag = n.ShortTag()
+	}
 	return n, true
+}
+
+// mayResolve reports whether a plain scalar starting with c can be anything
+// but a string: true/false/null in any case, ~, numbers, .inf/.nan, and the
+// merge key <<. Every other first byte makes a string.
+func mayResolve(c byte) bool {
+	return bytes.IndexByte([]byte("tTfFnN~.<+-0123456789"), c) >= 0
 }
 
 // quotedScalar accepts a quoted scalar that ends its line.

@@ -2,7 +2,6 @@ package renderer
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -70,11 +69,7 @@ func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
 	if err != nil {
 		return false
 	}
-	// JSON compares the way the API server will read the claim: an int
-	// from the live object equals the same int read back from YAML.
-	gotJSON, gotErr := json.Marshal(got)
-	wantJSON, wantErr := json.Marshal(want)
-	return gotErr == nil && wantErr == nil && bytes.Equal(gotJSON, wantJSON)
+	return sameValue(got, want)
 }
 
 // applyToValue applies an edit to a document decoded to plain values.
