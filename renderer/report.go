@@ -45,15 +45,21 @@ type Report struct {
 func (r *Report) Summary() string {
 	s := fmt.Sprintf("pvc-guard: %d claim(s) checked, %d live, %d field(s) preserved from the live cluster, %d conflict(s)",
 		r.ClaimsChecked, r.ClaimsLive, len(r.Rewrites), len(r.Conflicts))
-	if len(r.Rewrites) > 0 {
-		fields := make([]string, len(r.Rewrites))
-		for i, f := range r.Rewrites {
-			fields[i] = f.Namespace + "/" + f.Name + " " + f.Field
-		}
-		s += ": " + strings.Join(fields, ", ")
+	if len(r.Rewrites) == 0 {
+		return s
 	}
-	return s
+	var fields []string
+	for _, f := range r.Rewrites[:min(len(r.Rewrites), summaryFields)] {
+		fields = append(fields, f.Namespace+"/"+f.Name+" "+f.Field)
+	}
+	if more := len(r.Rewrites) - summaryFields; more > 0 {
+		fields = append(fields, fmt.Sprintf("and %d more (--report lists them all)", more))
+	}
+	return s + ": " + strings.Join(fields, ", ")
 }
+
+// summaryFields is how many preserved fields the one-line summary names.
+const summaryFields = 10
 
 // ConflictError is returned when the chart asks for a change Kubernetes
 // refuses and the ConflictPolicy is Fail. Nothing was written.
