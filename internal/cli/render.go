@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pvc-guard/pvc-guard/internal/input"
+	"github.com/pvc-guard/pvc-guard/internal/pipes"
 	"github.com/pvc-guard/pvc-guard/krm"
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
@@ -127,6 +128,7 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	widenPipes(o.In, o.Out)
 	// Live state loads while stdin streams in: both can take a while.
 	state := live.LoadInBackground(o.liveState)
 	in, err := input.ReadAll(o.In)
@@ -156,6 +158,16 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	}
 	fmt.Fprintln(o.ErrOut, result.Report.Summary())
 	return nil
+}
+
+// widenPipes gives the pipes Helm connects larger kernel buffers: the
+// stream is read whole and then written whole.
+func widenPipes(streams ...any) {
+	for _, s := range streams {
+		if f, ok := s.(*os.File); ok {
+			pipes.Widen(f)
+		}
+	}
 }
 
 // writeReport writes the JSON report when asked for, also when conflicts
