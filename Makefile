@@ -32,10 +32,13 @@ test: vet build cluster-build
 unit-test:
 	$(GO) test -count=1 ./renderer/... ./live/... ./internal/... ./krm/... ./flux/... ./rollback/...
 
-# Fuzz the stream splitter and the renderer beyond their seed corpus.
+# Fuzz the stream splitter, the renderer, the fast YAML parser (against the
+# YAML library) and the text splice beyond their seed corpus.
 fuzz:
 	$(GO) test ./renderer -run='^$$' -fuzz=FuzzEachDocument -fuzztime=$(FUZZTIME)
 	$(GO) test ./renderer -run='^$$' -fuzz=FuzzRender -fuzztime=$(FUZZTIME)
+	$(GO) test ./renderer -run='^$$' -fuzz=FuzzBlockYAML -fuzztime=$(FUZZTIME)
+	$(GO) test ./renderer -run='^$$' -fuzz=FuzzSplicePlainDocuments -fuzztime=$(FUZZTIME)
 
 # Throughput against `cat` as the identity post-renderer, in one run.
 bench: build

@@ -32,10 +32,12 @@ var errNeedsReencode = errors.New("document layout needs re-encoding")
 // fields, then adds one comment line per note below the document's leading
 // comments. Block-style YAML (what Helm renders) is edited as text, so
 // quoting, comments, key order and blank lines elsewhere survive; other
-// layouts fall back to re-encoding the document. doc is raw parsed.
-func applyEdits(raw []byte, doc *yaml.Node, edits []fieldEdit, notes []string) ([]byte, error) {
+// layouts fall back to re-encoding the document. doc is raw parsed; plain
+// says the fast parser took it, so the splice needs no reading back (see
+// FuzzSplicePlainDocuments).
+func applyEdits(raw []byte, doc *yaml.Node, plain bool, edits []fieldEdit, notes []string) ([]byte, error) {
 	text, err := spliceEdits(raw, doc, edits)
-	if err == nil && !meansEdited(text, doc, edits) {
+	if err == nil && !plain && !meansEdited(text, doc, edits) {
 		err = errNeedsReencode
 	}
 	if errors.Is(err, errNeedsReencode) {
@@ -49,8 +51,9 @@ func applyEdits(raw []byte, doc *yaml.Node, edits []fieldEdit, notes []string) (
 
 // meansEdited reads a spliced document back and reports whether it holds
 // exactly the original values with the edits applied. Text splicing trusts
-// indentation; a layout it misjudges (a multi-line quoted scalar, say) must
-// never reach the cluster, so such a document is re-encoded instead.
+// indentation, which is exact for plain block YAML; any other layout it
+// misjudges (a multi-line quoted scalar, say) must never reach the cluster,
+// so such a document is re-encoded instead.
 func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
 	want, err := decodeNode(objectNode(doc, -1))
 	if err != nil {
@@ -61,7 +64,7 @@ func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
 			return false
 		}
 	}
-	spliced, err := parseDocument(text)
+	spliced, _, err := parseDocument(text)
 	if err != nil || len(spliced.Content) == 0 {
 		return false
 	}
@@ -108,12 +111,13 @@ func applyToValue(root any, edit fieldEdit) (any, error) {
 
 // parseDocument parses one chunk of the stream; the chunk must hold exactly
 // one YAML document. Plain block YAML, what charts render, takes the fast
-// parser; everything else the YAML library.
-func parseDocument(raw []byte) (*yaml.Node, error) {
+// parser (plain is true); everything else the YAML library.
+func parseDocument(raw []byte) (doc *yaml.Node, plain bool, err error) {
 	if doc, ok := parseBlockYAML(raw); ok {
-		return doc, nil
+		return doc, true, nil
 	}
-	return parseWithLibrary(raw)
+	doc, err = parseWithLibrary(raw)
+	return doc, false, err
 }
 
 // parseWithLibrary parses with the YAML library, comments included.

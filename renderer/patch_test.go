@@ -1,6 +1,12 @@
 package renderer
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
 
 func TestIsPlainWord(t *testing.T) {
 	tests := []struct {
@@ -31,4 +37,47 @@ func TestIsPlainWord(t *testing.T) {
 			t.Errorf("isPlainWord(%q) = %v, want %v", tt.text, got, tt.want)
 		}
 	}
+}
+
+// spliceProbe edits every field the default rules touch, in their order.
+var spliceProbe = []fieldEdit{
+	{item: -1, path: []string{"spec", "volumeName"}, value: "pv-probe"},
+	{item: -1, path: []string{"spec", "storageClassName"}, value: "fast"},
+	{item: -1, path: []string{"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"}, value: "fast"},
+	{item: -1, path: []string{"spec", "accessModes"}, value: []any{"ReadWriteOnce"}},
+	{item: -1, path: []string{"spec", "selector"}, remove: true},
+	{item: -1, path: []string{"spec", "dataSource"}, value: map[string]any{"kind": "PersistentVolumeClaim", "name": "source"}},
+	{item: -1, path: []string{"spec", "resources", "requests", "storage"}, value: "2Gi"},
+}
+
+// FuzzSplicePlainDocuments: a text splice of a document the fast parser
+// took always means what the edits say, which is why applyEdits does not
+// read such documents back.
+func FuzzSplicePlainDocuments(f *testing.F) {
+	inputs, _ := filepath.Glob("../testdata/render/*/input.yaml")
+	for _, path := range inputs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for doc := range eachDocument(data) {
+			f.Add(doc.raw)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		doc, plain := parseBlockYAML(raw)
+		if !plain || doc.Content[0].Kind != yaml.MappingNode {
+			return
+		}
+		if object, err := decodeNode(doc.Content[0]); err != nil || requireStringKeys(object, nil) != nil {
+			return // the renderer refuses such claims before any edit
+		}
+		text, err := spliceEdits(raw, doc, spliceProbe)
+		if err != nil {
+			return // refused: applyEdits re-encodes
+		}
+		if !meansEdited(text, doc, spliceProbe) {
+			t.Fatalf("the splice of\n%s\nmeans something else:\n%s", raw, text)
+		}
+	})
 }

@@ -118,7 +118,7 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	parallel(len(edits), func(i int) {
 		de := edits[i]
 		result.rewritten[i] = rewrittenDocument{document: de.doc}
-		result.rewritten[i].text, errs[i] = applyEdits(de.doc.raw, de.parsed, de.edits, de.notes)
+		result.rewritten[i].text, errs[i] = applyEdits(de.doc.raw, de.parsed, de.plain, de.edits, de.notes)
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -146,6 +146,7 @@ func (r *Renderer) rules() []Rule {
 type claim struct {
 	doc    document
 	parsed *yaml.Node // the whole document, parsed once
+	plain  bool       // parsed as plain block YAML
 	item   int        // index in a List's items, or -1
 	key    ObjectKey
 	source string
@@ -213,7 +214,7 @@ func inStreamLines(err error, docStart int) error {
 // claimsIn returns the claims of one document: the document itself, or the
 // items of a List.
 func (r *Renderer) claimsIn(doc document) ([]*claim, error) {
-	parsed, err := parseDocument(doc.raw)
+	parsed, plain, err := parseDocument(doc.raw)
 	if err != nil {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
@@ -239,6 +240,7 @@ func (r *Renderer) claimsIn(doc document) ([]*claim, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.plain = plain
 		claims = append(claims, c)
 	}
 	return claims, nil
@@ -320,6 +322,7 @@ func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
 type docEdits struct {
 	doc    document
 	parsed *yaml.Node
+	plain  bool
 	edits  []fieldEdit
 	notes  []string
 }
@@ -360,7 +363,7 @@ func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *R
 	report.Rewrites = append(report.Rewrites, f)
 	de := lastEdits(*edits, c.doc)
 	if de == nil {
-		de = &docEdits{doc: c.doc, parsed: c.parsed}
+		de = &docEdits{doc: c.doc, parsed: c.parsed, plain: c.plain}
 		*edits = append(*edits, de)
 	}
 	de.edits = append(de.edits, fieldEdit{item: c.item, path: rule.Path, value: live, remove: isEmpty(live)})
