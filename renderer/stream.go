@@ -2,7 +2,9 @@ package renderer
 
 import (
 	"bytes"
+	"fmt"
 	"iter"
+	"slices"
 )
 
 // document is one chunk of the input stream: from the start of its "---"
@@ -118,4 +120,32 @@ func sourceOf(raw []byte) string {
 // lineOf returns the 1-based line number of a byte offset in the stream.
 func lineOf(in []byte, offset int) int {
 	return bytes.Count(in[:offset], []byte("\n")) + 1
+}
+
+// DecodeObjects decodes every document of a YAML or JSON stream to plain Go
+// values, as the YAML library decodes into an interface, so that callers
+// reading live state share the renderer's fast path: documents are decoded
+// in parallel, plain block YAML with the fast parser. A document without
+// content decodes to nil. An error names the document, counted from 0.
+func DecodeObjects(stream []byte) ([]any, error) {
+	docs := slices.Collect(eachDocument(stream))
+	objects := make([]any, len(docs))
+	errs := make([]error, len(docs))
+	parallel(len(docs), func(i int) {
+		objects[i], errs[i] = decodeDocument(docs[i].raw)
+	})
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+	}
+	return objects, nil
+}
+
+func decodeDocument(raw []byte) (any, error) {
+	doc, _, err := parseDocument(raw)
+	if err != nil || len(doc.Content) == 0 {
+		return nil, err
+	}
+	return decodeNode(doc.Content[0])
 }
