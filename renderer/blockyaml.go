@@ -8,11 +8,12 @@ import (
 
 // parseBlockYAML parses the plain block YAML that Helm charts render (nested
 // "key: value" mappings, "- item" sequences, plain and quoted one-line
-// scalars, comment lines) into the node tree the YAML parser builds for it,
-// line and column included, about ten times faster. It returns ok = false
-// for anything outside that subset (flow collections, anchors, tags, block
-// scalars, multi-line scalars, escapes, tabs, CRLF, non-ASCII text,
-// trailing comments...), and the caller parses those with the real parser.
+// scalars, flow collections that close on their line, comment lines) into
+// the node tree the YAML parser builds for it, line and column included,
+// several times faster. It returns ok = false for anything outside that
+// subset (JSON, anchors, tags, block scalars, multi-line scalars, escapes,
+// tabs, CRLF, non-ASCII text, trailing comments...), and the caller parses
+// those with the real parser.
 // Comments are not kept on the nodes: only re-encoding needs them, and
 // re-encoding parses again (see applyEdits).
 func parseBlockYAML(raw []byte) (doc *yaml.Node, ok bool) {
@@ -176,10 +177,11 @@ func (p *blockParser) sequence(indent int) (*yaml.Node, bool) {
 	return seq, true
 }
 
-// item parses what follows "- ": a compact mapping or a scalar.
+// item parses what follows "- ": a compact mapping, a one-line flow
+// collection or a scalar.
 func (p *blockParser) item(line blockLine, indent int) (*yaml.Node, bool) {
 	text := line.text[2:]
-	if bytes.Contains(text, []byte(": ")) || text[len(text)-1] == ':' {
+	if (bytes.Contains(text, []byte(": ")) || text[len(text)-1] == ':') && !isFlowStart(text[0]) {
 		if text[0] == '\'' || text[0] == '"' {
 			return nil, false // a quoted string with ": " or a quoted key
 		}
@@ -190,11 +192,18 @@ func (p *blockParser) item(line blockLine, indent int) (*yaml.Node, bool) {
 }
 
 // scalar parses a one-line value at column col of a line whose entry
-// starts at column owner; a deeper line after it would continue a plain
-// scalar, so it is refused.
+// starts at column owner: a scalar, or a flow collection that closes on
+// the line. A deeper line after it would continue the value, so it is
+// refused.
 func (p *blockParser) scalar(text []byte, number, col, owner int) (*yaml.Node, bool) {
 	if p.next < len(p.lines) && p.lines[p.next].indent > owner {
 		return nil, false
+	}
+	if isFlowStart(text[0]) {
+		f := flowReader{text: text, line: number, col: col}
+		n, ok := f.node()
+		f.spaces()
+		return n, ok && f.pos == len(text)
 	}
 	switch text[0] {
 	case '\'':
@@ -244,6 +253,114 @@ func quotedScalar(text []byte, quote byte, style yaml.Style, number, col int) (*
 		return nil, false
 	}
 	return &yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: "!!str", Value: string(body), Line: number, Column: col + 1}, true
+}
+
+func isFlowStart(c byte) bool { return c == '{' || c == '[' }
+
+// flowReader reads a flow collection ({a: b, c: [d, e]}) within one line:
+// plain keys, plain or quoted scalars, nested collections.
+type flowReader struct {
+	text      []byte
+	pos       int
+	line, col int // position of text[0]
+}
+
+func (f *flowReader) node() (*yaml.Node, bool) {
+	switch f.peek() {
+	case '{':
+		return f.collection(yaml.MappingNode, "!!map", '}')
+	case '[':
+		return f.collection(yaml.SequenceNode, "!!seq", ']')
+	}
+	return f.scalar()
+}
+
+func (f *flowReader) collection(kind yaml.Kind, tag string, end byte) (*yaml.Node, bool) {
+	n := &yaml.Node{Kind: kind, Style: yaml.FlowStyle, Tag: tag, Line: f.line, Column: f.col + f.pos + 1}
+	f.pos++
+	f.spaces()
+	if f.peek() == end {
+		f.pos++
+		return n, true
+	}
+	for {
+		if kind == yaml.MappingNode {
+			key, ok := f.scalar()
+			if !ok || key.Style != 0 || !bytes.HasPrefix(f.text[f.pos:], []byte(": ")) {
+				return nil, false
+			}
+			f.pos += 2
+			f.spaces()
+			n.Content = append(n.Content, key)
+		}
+		value, ok := f.node()
+		if !ok {
+			return nil, false
+		}
+		n.Content = append(n.Content, value)
+		f.spaces()
+		switch f.peek() {
+		case ',':
+			f.pos++
+			f.spaces()
+			if f.peek() == end {
+				return nil, false // a trailing comma
+			}
+		case end:
+			f.pos++
+			return n, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// scalar reads a quoted scalar, or a plain one up to the next flow
+// indicator; a colon or hash inside a plain scalar is refused.
+func (f *flowReader) scalar() (*yaml.Node, bool) {
+	start, end := f.pos, f.pos
+	switch f.peek() {
+	case '\'', '"':
+		quote := f.peek()
+		for end = start + 1; end < len(f.text); end++ {
+			if f.text[end] != quote {
+				continue
+			}
+			if quote == '\'' && end+1 < len(f.text) && f.text[end+1] == '\'' {
+				end++ // a doubled quote
+				continue
+			}
+			break
+		}
+		if end == len(f.text) {
+			return nil, false
+		}
+		f.pos = end + 1
+		style := yaml.DoubleQuotedStyle
+		if quote == '\'' {
+			style = yaml.SingleQuotedStyle
+		}
+		return quotedScalar(f.text[start:f.pos], quote, style, f.line, f.col+start)
+	}
+	for end < len(f.text) && bytes.IndexByte([]byte(",[]{}:#"), f.text[end]) < 0 {
+		end++
+	}
+	plain := bytes.TrimRight(f.text[start:end], " ")
+	f.pos = start + len(plain)
+	return plainScalar(plain, f.line, f.col+start)
+}
+
+func (f *flowReader) peek() byte {
+	if f.pos < len(f.text) {
+		return f.text[f.pos]
+	}
+	return 0
+}
+
+func (f *flowReader) spaces() {
+	for f.peek() == ' ' {
+		f.pos++
+	}
 }
 
 func isItem(text []byte) bool {
