@@ -127,7 +127,7 @@ func (o *FluxPatchesOptions) manifest(ctx context.Context) ([]byte, error) {
 		}
 		return data, nil
 	}
-	data, err := input.ReadAll(o.In)
+	data, err := input.ReadAll(o.In, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading stdin: %w", err)
 	}

@@ -14,12 +14,30 @@ import (
 	"io"
 )
 
-// ReadAll reads r to EOF.
-func ReadAll(r io.Reader) ([]byte, error) {
-	if data, ok, err := readMapped(r); ok {
+// ReadAll reads r to EOF. A non-nil watch hears as soon as the stream is
+// known to be large, while the rest still streams in.
+func ReadAll(r io.Reader, watch *Watch) ([]byte, error) {
+	if data, ok, err := readMapped(r, watch); ok {
 		return data, err
 	}
 	var buf bytes.Buffer
 	_, err := buf.ReadFrom(r)
+	watch.saw(buf.Len())
 	return buf.Bytes(), err
+}
+
+// Watch calls Large once, the first time the stream reaches Size bytes: at
+// once for a regular file that large, after that many bytes of a pipe.
+// Large runs on the reading goroutine and must return quickly.
+type Watch struct {
+	Size   int
+	Large  func()
+	called bool
+}
+
+func (w *Watch) saw(n int) {
+	if w != nil && !w.called && n >= w.Size {
+		w.called = true
+		w.Large()
+	}
 }

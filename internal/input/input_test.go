@@ -9,6 +9,7 @@ import (
 	"testing"
 )
 
+// The watch hears once of a stream past its size, and never of a smaller one.
 func TestReadAllFromEveryKindOfInput(t *testing.T) {
 	payload := []byte(strings.Repeat("apiVersion: v1\nkind: ConfigMap\n---\n", 50_000)) // ~1.6 MB
 	tests := []struct {
@@ -44,12 +45,17 @@ func TestReadAllFromEveryKindOfInput(t *testing.T) {
 	for _, tt := range tests {
 		for _, data := range [][]byte{payload, nil} {
 			t.Run(tt.name, func(t *testing.T) {
-				got, err := ReadAll(tt.reader(t, data))
+				calls := 0
+				watch := &Watch{Size: 1 << 20, Large: func() { calls++ }}
+				got, err := ReadAll(tt.reader(t, data), watch)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(got, data) {
 					t.Errorf("read %d bytes, want %d identical bytes", len(got), len(data))
+				}
+				if want := map[bool]int{true: 1, false: 0}[len(data) >= watch.Size]; calls != want {
+					t.Errorf("the watch heard %d times of a %d-byte stream, want %d", calls, len(data), want)
 				}
 			})
 		}

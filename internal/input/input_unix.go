@@ -18,7 +18,7 @@ const reservation = 4 << 30
 
 // readMapped handles *os.File inputs; ok is false for other readers or when
 // the kernel refuses a mapping, and the caller then reads normally.
-func readMapped(r io.Reader) (data []byte, ok bool, err error) {
+func readMapped(r io.Reader, watch *Watch) (data []byte, ok bool, err error) {
 	f, isFile := r.(*os.File)
 	if !isFile {
 		return nil, false, nil
@@ -28,9 +28,10 @@ func readMapped(r io.Reader) (data []byte, ok bool, err error) {
 		return nil, false, nil
 	}
 	if info.Mode().IsRegular() {
+		watch.saw(int(info.Size()))
 		return mapFile(f, info.Size())
 	}
-	return readIntoReservation(f)
+	return readIntoReservation(f, watch)
 }
 
 func mapFile(f *os.File, size int64) ([]byte, bool, error) {
@@ -44,7 +45,7 @@ func mapFile(f *os.File, size int64) ([]byte, bool, error) {
 	return data, true, nil
 }
 
-func readIntoReservation(f *os.File) ([]byte, bool, error) {
+func readIntoReservation(f *os.File, watch *Watch) ([]byte, bool, error) {
 	buf, err := syscall.Mmap(-1, 0, reservation, syscall.PROT_READ|syscall.PROT_WRITE,
 		syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
 	if err != nil {
@@ -55,6 +56,7 @@ func readIntoReservation(f *os.File) ([]byte, bool, error) {
 	for n < len(buf) {
 		m, err := f.Read(buf[n:])
 		n += m
+		watch.saw(n)
 		if errors.Is(err, io.EOF) {
 			return buf[:n], true, nil
 		}
