@@ -106,9 +106,9 @@ func TestBlockYAMLMatchesTheLibrary(t *testing.T) {
 	}
 }
 
-// FuzzBlockYAML: whatever the fast parser accepts, the YAML library parses
-// to the same tree.
-func FuzzBlockYAML(f *testing.F) {
+// addGoldenDocuments seeds a fuzz target with every document of the golden
+// cases' inputs.
+func addGoldenDocuments(f *testing.F) {
 	inputs, _ := filepath.Glob("../testdata/render/*/input.yaml")
 	for _, path := range inputs {
 		data, err := os.ReadFile(path)
@@ -119,6 +119,12 @@ func FuzzBlockYAML(f *testing.F) {
 			f.Add(doc.raw)
 		}
 	}
+}
+
+// FuzzBlockYAML: whatever the fast parser accepts, the YAML library parses
+// to the same tree.
+func FuzzBlockYAML(f *testing.F) {
+	addGoldenDocuments(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkAgainstLibrary(t, raw)
 		checkDecodeAgainstLibrary(t, raw)

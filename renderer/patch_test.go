@@ -1,8 +1,6 @@
 package renderer
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -54,16 +52,7 @@ var spliceProbe = []fieldEdit{
 // took always means what the edits say, which is why applyEdits does not
 // read such documents back.
 func FuzzSplicePlainDocuments(f *testing.F) {
-	inputs, _ := filepath.Glob("../testdata/render/*/input.yaml")
-	for _, path := range inputs {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for doc := range eachDocument(data) {
-			f.Add(doc.raw)
-		}
-	}
+	addGoldenDocuments(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		doc, plain := parseBlockYAML(raw)
 		if !plain || doc.Content[0].Kind != yaml.MappingNode {
