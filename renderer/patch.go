@@ -32,12 +32,12 @@ var errNeedsReencode = errors.New("document layout needs re-encoding")
 // fields, then adds one comment line per note below the document's leading
 // comments. Block-style YAML (what Helm renders) is edited as text, so
 // quoting, comments, key order and blank lines elsewhere survive; other
-// layouts fall back to re-encoding the document. doc is raw parsed; plain
-// says the fast parser took it, so the splice needs no reading back (see
+// layouts fall back to re-encoding the document. doc is raw parsed; a
+// splice of a plain document needs no reading back (see
 // FuzzSplicePlainDocuments).
-func applyEdits(raw []byte, doc *yaml.Node, plain bool, edits []fieldEdit, notes []string) ([]byte, error) {
-	text, err := spliceEdits(raw, doc, edits)
-	if err == nil && !plain && !meansEdited(text, doc, edits) {
+func applyEdits(raw []byte, doc parsedDocument, edits []fieldEdit, notes []string) ([]byte, error) {
+	text, err := spliceEdits(raw, doc.node, edits)
+	if err == nil && !doc.plain && !meansEdited(text, doc.node, edits) {
 		err = errNeedsReencode
 	}
 	if errors.Is(err, errNeedsReencode) {
@@ -64,11 +64,11 @@ func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
 			return false
 		}
 	}
-	spliced, _, err := parseDocument(text)
-	if err != nil || len(spliced.Content) == 0 {
+	spliced, err := parseDocument(text)
+	if err != nil || len(spliced.node.Content) == 0 {
 		return false
 	}
-	got, err := decodeNode(spliced.Content[0])
+	got, err := decodeNode(spliced.node.Content[0])
 	if err != nil {
 		return false
 	}
@@ -109,15 +109,22 @@ func applyToValue(root any, edit fieldEdit) (any, error) {
 	return root, nil
 }
 
+// parsedDocument is a document's node tree, and whether the fast parser
+// read it: plain block YAML, whose text a splice edits exactly.
+type parsedDocument struct {
+	node  *yaml.Node
+	plain bool
+}
+
 // parseDocument parses one chunk of the stream; the chunk must hold exactly
 // one YAML document. Plain block YAML, what charts render, takes the fast
-// parser (plain is true); everything else the YAML library.
-func parseDocument(raw []byte) (doc *yaml.Node, plain bool, err error) {
-	if doc, ok := parseBlockYAML(raw); ok {
-		return doc, true, nil
+// parser; everything else the YAML library.
+func parseDocument(raw []byte) (parsedDocument, error) {
+	if node, ok := parseBlockYAML(raw); ok {
+		return parsedDocument{node: node, plain: true}, nil
 	}
-	doc, err = parseWithLibrary(raw)
-	return doc, false, err
+	node, err := parseWithLibrary(raw)
+	return parsedDocument{node: node}, err
 }
 
 // parseWithLibrary parses with the YAML library, comments included.

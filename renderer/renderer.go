@@ -118,7 +118,7 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	parallel(len(edits), func(i int) {
 		de := edits[i]
 		result.rewritten[i] = rewrittenDocument{document: de.doc}
-		result.rewritten[i].text, errs[i] = applyEdits(de.doc.raw, de.parsed, de.plain, de.edits, de.notes)
+		result.rewritten[i].text, errs[i] = applyEdits(de.doc.raw, de.parsed, de.edits, de.notes)
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -145,9 +145,8 @@ func (r *Renderer) rules() []Rule {
 // claim is one PersistentVolumeClaim found in the stream.
 type claim struct {
 	doc    document
-	parsed *yaml.Node // the whole document, parsed once
-	plain  bool       // parsed as plain block YAML
-	item   int        // index in a List's items, or -1
+	parsed parsedDocument // the whole document, parsed once
+	item   int            // index in a List's items, or -1
 	key    ObjectKey
 	source string
 	object any            // the chart's claim as plain Go values
@@ -214,14 +213,14 @@ func inStreamLines(err error, docStart int) error {
 // claimsIn returns the claims of one document: the document itself, or the
 // items of a List.
 func (r *Renderer) claimsIn(doc document) ([]*claim, error) {
-	parsed, plain, err := parseDocument(doc.raw)
+	parsed, err := parseDocument(doc.raw)
 	if err != nil {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
-	if len(parsed.Content) == 0 {
+	if len(parsed.node.Content) == 0 {
 		return nil, nil
 	}
-	root := parsed.Content[0]
+	root := parsed.node.Content[0]
 	objects := []*yaml.Node{root}
 	items := mappingValue(root, "items")
 	if items != nil && items.Kind == yaml.SequenceNode {
@@ -240,7 +239,6 @@ func (r *Renderer) claimsIn(doc document) ([]*claim, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.plain = plain
 		claims = append(claims, c)
 	}
 	return claims, nil
@@ -251,7 +249,7 @@ func isClaim(obj *yaml.Node) bool {
 	return kind != nil && kind.Value == "PersistentVolumeClaim" && apiVersion != nil && apiVersion.Value == "v1"
 }
 
-func (r *Renderer) newClaim(doc document, parsed *yaml.Node, item int, obj *yaml.Node) (*claim, error) {
+func (r *Renderer) newClaim(doc document, parsed parsedDocument, item int, obj *yaml.Node) (*claim, error) {
 	object, err := decodeNode(obj)
 	if err != nil {
 		return nil, fmt.Errorf("decoding PersistentVolumeClaim: %w", err)
@@ -321,8 +319,7 @@ func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
 // docEdits collects the edits and notes for one document.
 type docEdits struct {
 	doc    document
-	parsed *yaml.Node
-	plain  bool
+	parsed parsedDocument
 	edits  []fieldEdit
 	notes  []string
 }
@@ -363,7 +360,7 @@ func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *R
 	report.Rewrites = append(report.Rewrites, f)
 	de := lastEdits(*edits, c.doc)
 	if de == nil {
-		de = &docEdits{doc: c.doc, parsed: c.parsed, plain: c.plain}
+		de = &docEdits{doc: c.doc, parsed: c.parsed}
 		*edits = append(*edits, de)
 	}
 	de.edits = append(de.edits, fieldEdit{item: c.item, path: rule.Path, value: live, remove: isEmpty(live)})

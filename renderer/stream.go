@@ -143,9 +143,9 @@ func DecodeObjects(stream []byte) ([]any, error) {
 }
 
 func decodeDocument(raw []byte) (any, error) {
-	doc, _, err := parseDocument(raw)
-	if err != nil || len(doc.Content) == 0 {
+	doc, err := parseDocument(raw)
+	if err != nil || len(doc.node.Content) == 0 {
 		return nil, err
 	}
-	return decodeNode(doc.Content[0])
+	return decodeNode(doc.node.Content[0])
 }
