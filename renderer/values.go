@@ -76,16 +76,17 @@ func decodeNode(n *yaml.Node) (any, error) {
 			}
 		}
 		return items, nil
-	case n.Kind == yaml.MappingNode && n.Tag == "!!map" && hasDistinctStringKeys(n):
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			value, err := decodeNode(n.Content[i+1])
-			if err != nil {
-				return nil, err
+	case n.Kind == yaml.MappingNode && n.Tag == "!!map":
+		if m := stringKeyedMap(n); m != nil {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				value, err := decodeNode(n.Content[i+1])
+				if err != nil {
+					return nil, err
+				}
+				m[n.Content[i].Value] = value
 			}
-			m[n.Content[i].Value] = value
+			return m, nil
 		}
-		return m, nil
 	}
 	var v any
 	if err := n.Decode(&v); err != nil {
@@ -94,18 +95,19 @@ func decodeNode(n *yaml.Node) (any, error) {
 	return v, nil
 }
 
-// hasDistinctStringKeys reports whether a mapping's keys are plain strings
-// (no merge keys, no aliases) with no key twice.
-func hasDistinctStringKeys(m *yaml.Node) bool {
-	seen := make(map[string]bool, len(m.Content)/2)
-	for i := 0; i < len(m.Content); i += 2 {
-		key := m.Content[i]
-		if key.Kind != yaml.ScalarNode || key.Tag != "!!str" || seen[key.Value] {
-			return false
+// stringKeyedMap returns an empty map holding a mapping's keys when they
+// are plain strings (no merge keys, no aliases) with no key twice, and nil
+// otherwise. The keys go in as they are checked, so no second set is built.
+func stringKeyedMap(n *yaml.Node) map[string]any {
+	m := make(map[string]any, len(n.Content)/2)
+	for i := 0; i < len(n.Content); i += 2 {
+		key := n.Content[i]
+		if _, twice := m[key.Value]; twice || key.Kind != yaml.ScalarNode || key.Tag != "!!str" {
+			return nil
 		}
-		seen[key.Value] = true
+		m[key.Value] = nil
 	}
-	return true
+	return m
 }
 
 // valueAt follows path through nested maps of plain Go values.
