@@ -76,17 +76,21 @@ stop_pid() {
 	pid_alive "$pid" || return 0
 	log "stopping $name (pid $pid)"
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do
-		pid_alive "$pid" || return 0
-		sleep 0.1
-	done
+	wait_gone "$pid" 100 && return 0
 	log "$name (pid $pid) ignored SIGTERM for 10s; killing it"
 	kill -KILL "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do
-		pid_alive "$pid" || return 0
+	wait_gone "$pid" 50 && return 0
+	die "$name (pid $pid) is still running after SIGKILL"
+}
+
+# wait_gone PID TENTHS: succeed once PID has exited, fail if it is still
+# running after TENTHS tenths of a second.
+wait_gone() {
+	for _ in $(seq "$2"); do
+		pid_alive "$1" || return 0
 		sleep 0.1
 	done
-	die "$name (pid $pid) is still running after SIGKILL"
+	return 1
 }
 
 # stop_cluster: stop every process recorded in the state directory, newest
