@@ -89,21 +89,28 @@ func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Block, *render
 	return block, report, err
 }
 
-// recordedState answers the first Claims call from the cluster and every
-// later one from that answer, so the second render compares the very
-// claims the first one did, without asking the API server again.
-// It also remembers the first call's keys: every claim of the stream.
+// claimKind is the kind recordedState records.
+var claimKind = renderer.GroupKind{Kind: "PersistentVolumeClaim"}
+
+// recordedState answers the first request for claims from the cluster and
+// every later one from that answer, so the second render compares the very
+// claims the first one did, without asking the API server again. Other
+// kinds go to the cluster. It also remembers the first request's keys:
+// every claim of the stream.
 type recordedState struct {
 	renderer.LiveState
 	keys   []renderer.ObjectKey
 	claims map[renderer.ObjectKey]*unstructured.Unstructured
 }
 
-func (s *recordedState) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
+func (s *recordedState) Objects(ctx context.Context, kind renderer.GroupKind, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
+	if kind != claimKind {
+		return s.LiveState.Objects(ctx, kind, keys)
+	}
 	if s.claims != nil {
 		return s.claims, nil
 	}
-	claims, err := s.LiveState.Claims(ctx, keys)
+	claims, err := s.LiveState.Objects(ctx, kind, keys)
 	s.keys, s.claims = keys, claims
 	return claims, err
 }

@@ -141,7 +141,7 @@ func TestLiveStateErrorIsAResult(t *testing.T) {
 
 type failingState struct{ renderer.LiveState }
 
-func (failingState) Claims(context.Context, []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
+func (failingState) Objects(context.Context, renderer.GroupKind, []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
 	return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 }
 

@@ -39,20 +39,11 @@ func (b *Background) Wait(ctx context.Context) (renderer.LiveState, error) {
 	}
 }
 
-// Claims implements renderer.LiveState.
-func (b *Background) Claims(ctx context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
+// Objects implements renderer.LiveState.
+func (b *Background) Objects(ctx context.Context, kind renderer.GroupKind, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
 	state, err := b.Wait(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return state.Claims(ctx, keys)
-}
-
-// StorageClasses implements renderer.LiveState.
-func (b *Background) StorageClasses(ctx context.Context, names []string) (map[string]*unstructured.Unstructured, error) {
-	state, err := b.Wait(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return state.StorageClasses(ctx, names)
+	return state.Objects(ctx, kind, keys)
 }

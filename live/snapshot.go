@@ -15,11 +15,10 @@ import (
 )
 
 // Snapshot is live state read from files, for previews, CI and debugging:
-// `kubectl get pvc,storageclass -A -o yaml` output (a v1 List) or a
-// multi-document stream of claims and classes. Other kinds are ignored.
+// `kubectl get pvc,sts,pv,storageclass -A -o yaml` output (a v1 List) or a
+// multi-document stream, of any kinds.
 type Snapshot struct {
-	claims  map[renderer.ObjectKey]*unstructured.Unstructured
-	classes map[string]*unstructured.Unstructured
+	objects map[renderer.GroupKind]map[renderer.ObjectKey]*unstructured.Unstructured
 }
 
 var _ renderer.LiveState = (*Snapshot)(nil)
@@ -41,10 +40,7 @@ func ReadSnapshotFiles(paths []string) (*Snapshot, error) {
 
 // NewSnapshot returns an empty snapshot: no claim exists.
 func NewSnapshot() *Snapshot {
-	return &Snapshot{
-		claims:  map[renderer.ObjectKey]*unstructured.Unstructured{},
-		classes: map[string]*unstructured.Unstructured{},
-	}
+	return &Snapshot{objects: map[renderer.GroupKind]map[renderer.ObjectKey]*unstructured.Unstructured{}}
 }
 
 // Add reads YAML or JSON documents, unpacking Lists, into the snapshot.
@@ -78,35 +74,38 @@ func (s *Snapshot) addObject(obj *unstructured.Unstructured) error {
 			return s.addObject(item.(*unstructured.Unstructured))
 		})
 	}
-	switch obj.GroupVersionKind().GroupKind().String() {
-	case "PersistentVolumeClaim":
-		if obj.GetNamespace() == "" {
-			return fmt.Errorf("PersistentVolumeClaim %s has no metadata.namespace; live state must say where each claim lives", obj.GetName())
-		}
-		s.claims[renderer.ObjectKey{Namespace: obj.GetNamespace(), Name: obj.GetName()}] = obj
-	case "StorageClass.storage.k8s.io":
-		s.classes[obj.GetName()] = obj
+	gvk := obj.GroupVersionKind() // the group of "v1" is the core group, ""
+	kind := renderer.GroupKind{Group: gvk.Group, Kind: gvk.Kind}
+	if kind.Kind == "" {
+		return nil // no rule can ask for it
 	}
+	key := renderer.ObjectKey{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	res, known := builtinResources[kind]
+	switch {
+	case known && res.namespaced && key.Namespace == "":
+		return fmt.Errorf("%s %s has no metadata.namespace; live state must say where each %s lives", kind.Kind, key.Name, kind.Kind)
+	case known && !res.namespaced:
+		key.Namespace = ""
+	}
+	if s.objects[kind] == nil {
+		s.objects[kind] = map[renderer.ObjectKey]*unstructured.Unstructured{}
+	}
+	s.objects[kind][key] = obj
 	return nil
 }
 
-// Claims implements renderer.LiveState.
-func (s *Snapshot) Claims(_ context.Context, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
+// Objects implements renderer.LiveState. As in Cluster, a namespace in the
+// key of a kind known to be cluster-scoped is ignored.
+func (s *Snapshot) Objects(_ context.Context, kind renderer.GroupKind, keys []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
+	res, known := builtinResources[kind]
 	found := map[renderer.ObjectKey]*unstructured.Unstructured{}
 	for _, key := range keys {
-		if pvc, ok := s.claims[key]; ok {
-			found[key] = pvc
+		stored := key
+		if known && !res.namespaced {
+			stored.Namespace = ""
 		}
-	}
-	return found, nil
-}
-
-// StorageClasses implements renderer.LiveState.
-func (s *Snapshot) StorageClasses(_ context.Context, names []string) (map[string]*unstructured.Unstructured, error) {
-	found := map[string]*unstructured.Unstructured{}
-	for _, name := range names {
-		if class, ok := s.classes[name]; ok {
-			found[name] = class
+		if obj, ok := s.objects[kind][stored]; ok {
+			found[key] = obj
 		}
 	}
 	return found, nil

@@ -17,28 +17,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// ObjectKey names a namespaced object.
-type ObjectKey struct {
-	Namespace string
-	Name      string
-}
-
-func (k ObjectKey) String() string { return k.Namespace + "/" + k.Name }
-
-// LiveState answers what the cluster holds now. Implementations decide how
-// to fetch (one GET per claim, one LIST per namespace, a snapshot file);
-// the renderer asks once per render with every key it needs.
-//
-// Objects are unstructured, as the API server serves them: rules compare
-// field by field, so typed objects would only be converted back to maps.
-type LiveState interface {
-	// Claims returns the live PersistentVolumeClaims among keys; absent
-	// claims are simply missing from the map.
-	Claims(ctx context.Context, keys []ObjectKey) (map[ObjectKey]*unstructured.Unstructured, error)
-	// StorageClasses returns the named StorageClasses that exist.
-	StorageClasses(ctx context.Context, names []string) (map[string]*unstructured.Unstructured, error)
-}
-
 // ConflictPolicy decides what happens when the chart asks for a change that
 // Kubernetes refuses.
 type ConflictPolicy string
@@ -304,7 +282,7 @@ func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
 			keys = append(keys, c.key)
 		}
 	}
-	live, err := r.Live.Claims(ctx, keys)
+	live, err := r.Live.Objects(ctx, claimGroupKind, keys)
 	if err != nil {
 		return fmt.Errorf("reading live PersistentVolumeClaims: %w", err)
 	}
@@ -417,15 +395,19 @@ func (r *Renderer) fetchStorageClasses(ctx context.Context, claims []*claim) (cl
 		}
 	}
 	delete(needed, "")
-	classes := map[string]*unstructured.Unstructured{}
+	classes := map[ObjectKey]*unstructured.Unstructured{}
 	if len(needed) > 0 {
+		keys := make([]ObjectKey, 0, len(needed))
+		for _, name := range sortedKeys(needed) {
+			keys = append(keys, ObjectKey{Name: name})
+		}
 		var err error
-		if classes, err = r.Live.StorageClasses(ctx, sortedKeys(needed)); err != nil {
+		if classes, err = r.Live.Objects(ctx, classGroupKind, keys); err != nil {
 			return nil, fmt.Errorf("reading StorageClasses: %w", err)
 		}
 	}
 	return func(name string) (bool, string) {
-		class := classes[name]
+		class := classes[ObjectKey{Name: name}]
 		switch {
 		case name == "":
 			return false, "the live claim has no storageClassName"

@@ -72,11 +72,7 @@ type failingState struct{}
 
 var errUnreachable = errors.New("connection refused")
 
-func (failingState) Claims(context.Context, []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
-	return nil, errUnreachable
-}
-
-func (failingState) StorageClasses(context.Context, []string) (map[string]*unstructured.Unstructured, error) {
+func (failingState) Objects(context.Context, renderer.GroupKind, []renderer.ObjectKey) (map[renderer.ObjectKey]*unstructured.Unstructured, error) {
 	return nil, errUnreachable
 }
 

@@ -19,6 +19,9 @@ var notInPostRenderer = []string{
 	"oras.land",
 	"github.com/santhosh-tekuri/jsonschema",
 	"k8s.io/client-go/kubernetes", // the typed clientset; its scheme registers every API group
+	// client-go's discovery imports that scheme; live discovers kinds
+	// outside its table with plain JSON GETs instead (live/resources.go).
+	"k8s.io/client-go/discovery",
 }
 
 // TestBinaryDependencies lists each binary's packages as the Go tool links
