@@ -28,7 +28,8 @@ const (
 type ClusterFlags struct {
 	namespace string // --namespace
 
-	// KubeConfig is --kubeconfig: $KUBECONFIG, else $HELM_KUBECONFIG.
+	// KubeConfig is --kubeconfig. Without it, client-go's loading rules
+	// read $KUBECONFIG, a list of files like $PATH, as Helm and kubectl do.
 	KubeConfig string
 	// KubeContext is --kube-context: $HELM_KUBECONTEXT.
 	KubeContext string
@@ -49,8 +50,7 @@ type ClusterFlags struct {
 
 // NewClusterFlags reads Helm's environment, as Helm's cli.New does.
 func NewClusterFlags() *ClusterFlags {
-	f := &ClusterFlags{
-		KubeConfig:    os.Getenv("KUBECONFIG"),
+	return &ClusterFlags{
 		KubeContext:   os.Getenv("HELM_KUBECONTEXT"),
 		envNamespace:  os.Getenv("HELM_NAMESPACE"),
 		token:         os.Getenv("HELM_KUBETOKEN"),
@@ -63,16 +63,12 @@ func NewClusterFlags() *ClusterFlags {
 		burst:         envOr("HELM_BURST_LIMIT", defaultBurstLimit, strconv.Atoi),
 		qps:           envOr("HELM_QPS", defaultQPS, parseFloat32),
 	}
-	if f.KubeConfig == "" {
-		f.KubeConfig = os.Getenv("HELM_KUBECONFIG")
-	}
-	return f
 }
 
 // AddFlags adds the flags, named and described as in Helm.
 func (f *ClusterFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.namespace, "namespace", "n", "", "namespace scope (default: $HELM_NAMESPACE, then the kubeconfig context's, then \"default\")")
-	fs.StringVar(&f.KubeConfig, "kubeconfig", f.KubeConfig, "path to the kubeconfig file (default: $HELM_KUBECONFIG, then $KUBECONFIG)")
+	fs.StringVar(&f.KubeConfig, "kubeconfig", f.KubeConfig, "path to the kubeconfig file (default: the files $KUBECONFIG lists, else ~/.kube/config)")
 	fs.StringVar(&f.KubeContext, "kube-context", f.KubeContext, "name of the kubeconfig context to use (default: $HELM_KUBECONTEXT)")
 }
 
@@ -108,7 +104,7 @@ func (f *ClusterFlags) RESTConfig() (*rest.Config, error) {
 	}
 	config.Burst = f.burst
 	config.QPS = f.qps
-	config.UserAgent = "pvc-guard/" + Version
+	config.UserAgent = "pvc-guard/" + GetBuildInfo().Version
 	return config, nil
 }
 

@@ -65,8 +65,9 @@ func TestClusterFlagsFollowHelmsEnvironment(t *testing.T) {
 		want clientView
 	}{
 		{name: "KUBECONFIG", env: map[string]string{"KUBECONFIG": kubeconfig}, want: base},
-		{name: "HELM_KUBECONFIG when KUBECONFIG is unset", env: map[string]string{"HELM_KUBECONFIG": kubeconfig}, want: base},
-		{name: "KUBECONFIG before HELM_KUBECONFIG", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBECONFIG": "/nonexistent"}, want: base},
+		{name: "KUBECONFIG is a list: a missing file is skipped", env: map[string]string{"KUBECONFIG": "/nonexistent" + string(filepath.ListSeparator) + kubeconfig}, want: base},
+		{name: "HELM_KUBECONFIG is no Helm variable", env: map[string]string{"HELM_KUBECONFIG": kubeconfig},
+			want: clientView{Namespace: "default", Host: clientcmd.ClusterDefaults.Server, Burst: 100}},
 		{name: "--kubeconfig before KUBECONFIG", env: map[string]string{"KUBECONFIG": "/nonexistent"}, args: []string{"--kubeconfig", kubeconfig}, want: base},
 		{name: "HELM_NAMESPACE before the context's", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_NAMESPACE": "env-ns"},
 			want: with(func(v *clientView) { v.Namespace = "env-ns" })},
@@ -93,8 +94,8 @@ func TestClusterFlagsFollowHelmsEnvironment(t *testing.T) {
 		{name: "unparsable HELM_BURST_LIMIT and HELM_QPS keep the defaults", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_BURST_LIMIT": "many", "HELM_QPS": ""}, want: base},
 		{name: "a broken kubeconfig: the flag's namespace, and an error", args: []string{"--kubeconfig", "/nonexistent", "-n", "flag-ns"},
 			want: clientView{Namespace: "flag-ns", ConfigError: true}},
-		{name: "a broken kubeconfig: HELM_NAMESPACE", env: map[string]string{"KUBECONFIG": "/nonexistent", "HELM_NAMESPACE": "env-ns"},
-			want: clientView{Namespace: "env-ns", ConfigError: true}},
+		{name: "a missing KUBECONFIG file is skipped, as Helm and kubectl skip it", env: map[string]string{"KUBECONFIG": "/nonexistent", "HELM_NAMESPACE": "env-ns"},
+			want: clientView{Namespace: "env-ns", Host: clientcmd.ClusterDefaults.Server, Burst: 100}},
 		{name: "no kubeconfig at all: Helm's default server", want: clientView{Namespace: "default", Host: clientcmd.ClusterDefaults.Server, Burst: 100}},
 	}
 	for _, tt := range tests {

@@ -25,14 +25,14 @@ type HelmRunOptions struct {
 	helmBin     string
 	namespace   string
 	kubeContext string
-	kubeconfig  string
 }
 
 // NewHelmRunCommand builds `pvc-guard upgrade` or `pvc-guard install`.
 // Flags are not parsed: every argument goes to Helm as the user wrote it.
 // As a Helm plugin (`helm pvc-guard upgrade ...`), Helm has already taken
 // its global flags (-n, --kube-context, --kubeconfig) and passes them in
-// HELM_NAMESPACE, HELM_KUBECONTEXT and KUBECONFIG.
+// HELM_NAMESPACE, HELM_KUBECONTEXT and KUBECONFIG, which the renderer
+// inherits.
 func NewHelmRunCommand(streams Streams, verb string) *cobra.Command {
 	o := &HelmRunOptions{Streams: streams, Verb: verb}
 	return &cobra.Command{
@@ -72,7 +72,6 @@ func (o *HelmRunOptions) Complete() error {
 	}
 	o.namespace = os.Getenv("HELM_NAMESPACE")
 	o.kubeContext = os.Getenv("HELM_KUBECONTEXT")
-	o.kubeconfig = os.Getenv("KUBECONFIG")
 	return nil
 }
 
@@ -137,9 +136,6 @@ func (o *HelmRunOptions) postRendererFlags(ctx context.Context, major, reportFil
 	}
 	if o.kubeContext != "" {
 		rendererArgs = append(rendererArgs, "--kube-context="+o.kubeContext)
-	}
-	if o.kubeconfig != "" {
-		rendererArgs = append(rendererArgs, "--kubeconfig="+o.kubeconfig)
 	}
 	var flags []string
 	switch major {

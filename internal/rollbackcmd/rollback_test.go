@@ -46,7 +46,8 @@ func TestBothBinariesResolveTheClusterAlike(t *testing.T) {
 		args []string
 	}{
 		{name: "KUBECONFIG", env: map[string]string{"KUBECONFIG": config}},
-		{name: "HELM_KUBECONFIG", env: map[string]string{"HELM_KUBECONFIG": config}},
+		{name: "KUBECONFIG is a list whose first file is missing", env: map[string]string{"KUBECONFIG": "/nonexistent" + string(filepath.ListSeparator) + config}},
+		{name: "HELM_KUBECONFIG is ignored", env: map[string]string{"HELM_KUBECONFIG": config}},
 		{name: "the flags", env: map[string]string{"KUBECONFIG": "/nonexistent", "HELM_NAMESPACE": "env-ns"},
 			args: []string{"--kubeconfig", config, "--kube-context", "without-ns", "-n", "flag-ns"}},
 		{name: "HELM_NAMESPACE and HELM_KUBECONTEXT", env: map[string]string{"KUBECONFIG": config, "HELM_NAMESPACE": "env-ns", "HELM_KUBECONTEXT": "without-ns"}},
