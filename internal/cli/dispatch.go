@@ -31,34 +31,63 @@ type RollbackDispatchOptions struct {
 
 // NewRollbackDispatchCommand builds `pvc-guard rollback`, which runs
 // pvc-guard-rollback with the same arguments: flags, help and errors are
-// all its own, so none are parsed here.
+// all its own, so none are parsed here. Only when it is missing does this
+// command answer --help itself, saying where to get it.
 func NewRollbackDispatchCommand(streams Streams) *cobra.Command {
 	o := &RollbackDispatchOptions{Streams: streams}
 	cmd := &cobra.Command{
-		Use:                "rollback RELEASE [REVISION]",
-		Short:              "Roll a Helm release back without changing immutable claim fields",
+		Use:   "rollback RELEASE [REVISION]",
+		Short: "Roll a Helm release back without changing immutable claim fields",
+		Long: `Roll a release back as "helm rollback" does, with the target revision's
+manifest first rewritten against the live cluster, so that claims keep their
+immutable fields. The flags are those of "helm rollback", plus --on-conflict.
+
+This command runs ` + rollbackBinary + `, a binary of its own because it links Helm's
+SDK: the one next to pvc-guard, else the one on $PATH. Its --help lists
+every flag.`,
+		Example:            "  pvc-guard rollback grafana 1 -n monitoring",
 		DisableFlagParsing: true,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
-			return o.Execute()
+			return o.Execute(cmd)
 		},
 	}
 	// `pvc-guard help rollback` shows the real help too.
-	cmd.SetHelpFunc(func(*cobra.Command, []string) {
+	cmd.SetHelpFunc(func(cmd *cobra.Command, _ []string) {
 		o.Args = []string{"--help"}
-		if err := o.Execute(); err != nil {
+		if err := o.Execute(cmd); err != nil {
 			fmt.Fprintf(o.ErrOut, "Error: %v\n", err)
 		}
 	})
 	return cmd
 }
 
-// Execute completes and runs the options.
-func (o *RollbackDispatchOptions) Execute() error {
+// Execute completes and runs the options; asked for help without
+// pvc-guard-rollback, it prints this command's help and where to get it.
+func (o *RollbackDispatchOptions) Execute(cmd *cobra.Command) error {
 	if err := o.Complete(); err != nil {
-		return err
+		if !wantsHelp(o.Args) {
+			return err
+		}
+		if _, werr := fmt.Fprintf(o.Out, "%s\n\nUsage:\n  %s\n\nExamples:\n%s\n\nNot installed: %v\n", cmd.Long, cmd.UseLine(), cmd.Example, err); werr != nil {
+			return werr
+		}
+		return nil
 	}
 	return o.Run()
+}
+
+// wantsHelp reports whether args ask for help, as pflag would read them.
+func wantsHelp(args []string) bool {
+	for _, arg := range args {
+		switch arg {
+		case "--":
+			return false
+		case "-h", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // Complete finds pvc-guard-rollback: next to this program, after resolving
@@ -103,8 +132,8 @@ func (o *RollbackDispatchOptions) executableDir() (string, error) {
 // installVersion is the version to `go install`: this build's when it is a
 // release (v1.2.3), else the latest.
 func installVersion() string {
-	if strings.HasPrefix(Version, "v") && !strings.Contains(Version, "-") {
-		return Version
+	if version := GetBuildInfo().Version; strings.HasPrefix(version, "v") && !strings.Contains(version, "-") {
+		return version
 	}
 	return "latest"
 }

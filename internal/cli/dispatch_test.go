@@ -207,3 +207,26 @@ func TestRollbackDispatchWithoutTheBinary(t *testing.T) {
 	run(t, "", "rollback", "app", "1").expect(t, 1, "",
 		"Error: pvc-guard rollback runs pvc-guard-rollback", "nor on $PATH", "make build", "go install github.com/pvc-guard/pvc-guard/cmd/pvc-guard-rollback@")
 }
+
+// TestRollbackHelpWithoutTheBinary: help still works, says what the command
+// does and where to get pvc-guard-rollback, and exits 0.
+func TestRollbackHelpWithoutTheBinary(t *testing.T) {
+	for _, args := range [][]string{{"rollback", "--help"}, {"rollback", "app", "-h"}, {"help", "rollback"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			isolateEnv(t)
+			t.Setenv("PATH", t.TempDir())
+			r := run(t, "", args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Errorf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+			}
+			for _, want := range []string{
+				"Usage:\n  pvc-guard rollback RELEASE [REVISION]", `as "helm rollback" does`,
+				"Not installed: pvc-guard rollback runs pvc-guard-rollback", "go install github.com/pvc-guard/pvc-guard/cmd/pvc-guard-rollback@",
+			} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("help lacks %q:\n%s", want, r.stdout)
+				}
+			}
+		})
+	}
+}

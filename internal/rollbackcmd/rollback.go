@@ -105,7 +105,7 @@ made by Helm 3 and by Helm 4.`,
 	o.AddFlags(cmd)
 	// `pvc-guard rollback --version` says which pvc-guard-rollback ran;
 	// hidden, since it is no rollback flag.
-	cmd.Version = cli.Version
+	cmd.Version = cli.GetBuildInfo().Version
 	cmd.SetVersionTemplate("pvc-guard-rollback {{.Version}}\n")
 	cmd.Flags().Bool("version", false, "print the version of pvc-guard-rollback")
 	cmd.Flags().Lookup("version").Hidden = true
