@@ -41,12 +41,13 @@ func TestBothBinariesResolveTheClusterAlike(t *testing.T) {
 	config, _ := filepath.Abs("../../testdata/kubeconfig/two-clusters.yaml")
 	caFile, _ := filepath.Abs("../../testdata/kubeconfig/ca.crt")
 	tests := []struct {
-		name string
-		env  map[string]string
-		args []string
+		name  string
+		env   map[string]string
+		args  []string
+		loads bool // the kubeconfig must load
 	}{
 		{name: "KUBECONFIG", env: map[string]string{"KUBECONFIG": config}},
-		{name: "KUBECONFIG is a list whose first file is missing", env: map[string]string{"KUBECONFIG": "/nonexistent" + string(filepath.ListSeparator) + config}},
+		{name: "KUBECONFIG is a list whose first file is missing", env: map[string]string{"KUBECONFIG": "/nonexistent" + string(filepath.ListSeparator) + config}, loads: true},
 		{name: "HELM_KUBECONFIG is ignored", env: map[string]string{"HELM_KUBECONFIG": config}},
 		{name: "the flags", env: map[string]string{"KUBECONFIG": "/nonexistent", "HELM_NAMESPACE": "env-ns"},
 			args: []string{"--kubeconfig", config, "--kube-context", "without-ns", "-n", "flag-ns"}},
@@ -81,6 +82,9 @@ func TestBothBinariesResolveTheClusterAlike(t *testing.T) {
 
 			if slimNamespace != helmNamespace {
 				t.Errorf("namespace %q, Helm's %q", slimNamespace, helmNamespace)
+			}
+			if tt.loads && helmErr != nil {
+				t.Fatalf("Helm's settings do not load the kubeconfig: %v", helmErr)
 			}
 			if (slimErr != nil) != (helmErr != nil) {
 				t.Fatalf("error %v, Helm's %v", slimErr, helmErr)
