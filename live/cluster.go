@@ -60,6 +60,9 @@ func NewCluster(config *rest.Config) (*Cluster, error) {
 // cluster) is asked for: object name -> the keys that asked for it.
 type wanted map[string][]renderer.ObjectKey
 
+// keeper records an object found for the keys that asked for it.
+type keeper func(obj *unstructured.Unstructured, keys []renderer.ObjectKey)
+
 // Objects implements renderer.LiveState with the fewest requests: one GET
 // where one object of the kind is wanted in a namespace, one LIST where
 // several are. A kind the server does not serve has no live objects.
@@ -69,8 +72,11 @@ func (c *Cluster) Objects(ctx context.Context, kind renderer.GroupKind, keys []r
 		return found, nil
 	}
 	res, err := c.resourceFor(ctx, kind)
-	if err != nil || res == nil {
-		return found, err
+	if err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return found, nil
 	}
 	byNamespace := map[string]wanted{}
 	for _, key := range keys {
@@ -96,8 +102,8 @@ func (c *Cluster) Objects(ctx context.Context, kind renderer.GroupKind, keys []r
 		client := c.Client.Resource(res.GroupVersionResource).Namespace(namespace)
 		group.Go(func() error {
 			if len(names) == 1 {
-				for name, keys := range names {
-					return c.get(ctx, client, res, namespace, name, func(obj *unstructured.Unstructured) { keep(obj, keys) })
+				for name, keys := range names { // the one name
+					return c.get(ctx, client, res, namespace, name, keys, keep)
 				}
 			}
 			return c.list(ctx, client, res, namespace, names, keep)
@@ -109,7 +115,7 @@ func (c *Cluster) Objects(ctx context.Context, kind renderer.GroupKind, keys []r
 	return found, nil
 }
 
-func (c *Cluster) get(ctx context.Context, client dynamic.ResourceInterface, res *resource, namespace, name string, keep func(*unstructured.Unstructured)) error {
+func (c *Cluster) get(ctx context.Context, client dynamic.ResourceInterface, res *resource, namespace, name string, keys []renderer.ObjectKey, keep keeper) error {
 	obj, err := client.Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -117,18 +123,18 @@ func (c *Cluster) get(ctx context.Context, client dynamic.ResourceInterface, res
 	case err != nil:
 		return c.explain(err, "get", res, namespace)
 	}
-	keep(obj)
+	keep(obj, keys)
 	return nil
 }
 
 // list reads a namespace's objects of the kind in one request. RBAC that
 // grants get but not list (a Role with resourceNames, or the StorageClass
 // rule of older examples/rbac.yaml) falls back to one GET per object.
-func (c *Cluster) list(ctx context.Context, client dynamic.ResourceInterface, res *resource, namespace string, names wanted, keep func(*unstructured.Unstructured, []renderer.ObjectKey)) error {
+func (c *Cluster) list(ctx context.Context, client dynamic.ResourceInterface, res *resource, namespace string, names wanted, keep keeper) error {
 	list, err := client.List(ctx, metav1.ListOptions{})
 	if apierrors.IsForbidden(err) {
 		for name, keys := range names {
-			if err := c.get(ctx, client, res, namespace, name, func(obj *unstructured.Unstructured) { keep(obj, keys) }); err != nil {
+			if err := c.get(ctx, client, res, namespace, name, keys, keep); err != nil {
 				return err
 			}
 		}
