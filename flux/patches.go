@@ -29,6 +29,23 @@ type Patcher struct {
 	Namespace string
 	// OnConflict defaults to renderer.Fail.
 	OnConflict renderer.ConflictPolicy
+	// CheckVolumes reads each pinned claim's PersistentVolume from Live, to
+	// check that it still belongs to the claim (see Result.Warnings). Leave
+	// it off for live state that holds no volumes, such as a snapshot of
+	// claims only, where every volume would seem gone.
+	CheckVolumes bool
+}
+
+// Result is what Patches computes.
+type Result struct {
+	// Block is the spec.postRenderers block.
+	Block *Block
+	// Report is the post-renderer's report on the stream; it is set
+	// whenever the stream was rendered, even if Patches then failed.
+	Report *renderer.Report
+	// Warnings name the pins that will not hold as they stand, one
+	// sentence each, and a check that could not be made.
+	Warnings []string
 }
 
 // Block is the spec.postRenderers block of a HelmRelease.
@@ -67,13 +84,14 @@ type Selector struct {
 // The storage request is the exception, since pinning it would stop the
 // chart from growing a claim: it is pinned only where the stream asks for
 // less than the live claim has. Conflicts fail or keep the live value as
-// in the post-renderer; the returned report is the post-renderer's.
-func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Block, *renderer.Report, error) {
+// in the post-renderer.
+func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Result, error) {
 	state := &recordedState{LiveState: p.Live}
 	asRendered := &renderer.Renderer{Live: state, Namespace: p.Namespace, OnConflict: p.OnConflict}
 	_, report, err := asRendered.Render(ctx, manifest)
+	result := &Result{Report: report}
 	if err != nil {
-		return nil, report, err
+		return result, err
 	}
 	pinned := pins{}
 	pinned.add(report.Rewrites, nil)
@@ -82,11 +100,14 @@ func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Block, *render
 	bare := &renderer.Renderer{Live: state}
 	_, everything, err := bare.Render(ctx, bareClaims(state.claims))
 	if err != nil {
-		return nil, report, fmt.Errorf("reading the live claims' fields: %w", err)
+		return result, fmt.Errorf("reading the live claims' fields: %w", err)
 	}
 	pinned.add(everything.Rewrites, func(rule renderer.Rule) bool { return rule.Policy != renderer.StorageRequest })
-	block, err := pinned.block(p.Namespace, state.keys)
-	return block, report, err
+	if result.Block, err = pinned.block(p.Namespace, state.keys); err != nil {
+		return result, err
+	}
+	result.Warnings, err = p.check(ctx, pinned.claims(), state.claims)
+	return result, err
 }
 
 // claimKind is the kind recordedState records.
@@ -149,14 +170,20 @@ func (p pins) add(findings []renderer.Finding, keep func(renderer.Rule) bool) {
 	}
 }
 
-// block is one kustomize post-renderer with a patch per claim, in
-// namespace and name order; stream names every claim of the stream.
-func (p pins) block(releaseNamespace string, stream []renderer.ObjectKey) (*Block, error) {
+// claims are the pinned claims in namespace and name order.
+func (p pins) claims() []renderer.ObjectKey {
 	keys := make([]renderer.ObjectKey, 0, len(p))
 	for key := range p {
 		keys = append(keys, key)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	return keys
+}
+
+// block is one kustomize post-renderer with a patch per claim, in
+// namespace and name order; stream names every claim of the stream.
+func (p pins) block(releaseNamespace string, stream []renderer.ObjectKey) (*Block, error) {
+	keys := p.claims()
 	block := &Block{PostRenderers: []PostRenderer{}}
 	if len(keys) == 0 {
 		return block, nil

@@ -29,12 +29,12 @@ func TestGolden(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			block, _, err := patcher(t, dir).Patches(context.Background(), golden.Read(t, filepath.Join(dir, "input.yaml")))
+			result, err := patcher(t, dir).Patches(context.Background(), golden.Read(t, filepath.Join(dir, "input.yaml")))
 			if err != nil {
 				golden.Compare(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
 				return
 			}
-			out, err := yaml.Marshal(block)
+			out, err := yaml.Marshal(result.Block)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,10 +62,11 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 				t.Skipf("kustomize cannot read this stream, so Flux could not patch it: %v", err)
 			}
 			p := patcher(t, dir)
-			block, _, err := p.Patches(context.Background(), input)
+			result, err := p.Patches(context.Background(), input)
 			if err != nil {
 				t.Fatal(err)
 			}
+			block := result.Block
 			patched, err := gitopstest.PostRenderer{Block: block}.Run(bytes.NewBuffer(input))
 			if err != nil {
 				t.Fatalf("applying the patches: %v", err)

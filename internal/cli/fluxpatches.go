@@ -54,7 +54,13 @@ value, so it holds for later chart versions too; the storage request is
 pinned only where the chart asks for less than the live claim has, so charts
 can still grow claims. Conflicts fail as in "pvc-guard render" unless
 --on-conflict=keep-live. Kustomize applying the patches yields the claims the
-post-renderer would. The cluster is only read.`,
+post-renderer would. The cluster is only read.
+
+Pins go stale, so regenerate them on a schedule. A warning on stderr names
+each pin that will not hold: a claim that is not Bound, or whose volume's
+claimRef names another claim or uid (a claim deleted and re-created, which
+stays Pending on its old volume). Reading volumes needs "get
+persistentvolumes"; without it the warning says that check was skipped.`,
 		Example: fluxPatchesExamples,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -94,23 +100,32 @@ func (o *FluxPatchesOptions) Run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()
 	p := &flux.Patcher{Live: state, Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict)}
-	block, report, patchErr := p.Patches(ctx, manifest)
-	if o.ReportFile != "" && report != nil {
-		if err := writeJSON(o.ReportFile, report); err != nil {
+	// A snapshot may hold no volumes, and every volume would seem gone.
+	p.CheckVolumes = len(o.LiveStateFiles) == 0
+	result, patchErr := p.Patches(ctx, manifest)
+	if o.ReportFile != "" && result.Report != nil {
+		if err := writeJSON(o.ReportFile, result.Report); err != nil {
 			return err
 		}
 	}
 	if patchErr != nil {
 		return patchErr
 	}
-	out, err := o.encode(block)
+	out, err := o.encode(result.Block)
 	if err != nil {
 		return err
 	}
 	if _, err := o.Out.Write(out); err != nil {
 		return fmt.Errorf("writing stdout: %w", err)
 	}
-	fmt.Fprintf(o.ErrOut, "pvc-guard: %d claim(s) checked, %d live, %d patch(es) pinning their immutable fields\n", report.ClaimsChecked, report.ClaimsLive, patchCount(block))
+	patches := patchCount(result.Block)
+	fmt.Fprintf(o.ErrOut, "pvc-guard: %d claim(s) checked, %d live, %d patch(es) pinning their immutable fields\n", result.Report.ClaimsChecked, result.Report.ClaimsLive, patches)
+	for _, warning := range result.Warnings {
+		fmt.Fprintf(o.ErrOut, "pvc-guard: warning: %s\n", warning)
+	}
+	if !p.CheckVolumes && patches > 0 {
+		fmt.Fprintln(o.ErrOut, "pvc-guard: warning: with --live-state, whether each pinned volume still belongs to its claim was not checked")
+	}
 	return nil
 }
 
