@@ -418,7 +418,14 @@ func TestHelmWrapper(t *testing.T) {
 		t.Fatalf("wrapped rollback: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
 	}
 	assertUnchanged(t, h.c.Client, h.claim)
-	if r := wrapper("history", h.release, "-n", h.ns); r.Err != nil || !strings.Contains(r.Stdout, "Rollback to 1") {
+	// Helm's global flags, before and after the subcommand, as the real helm
+	// takes them for rollback (--debug was "unknown flag" once).
+	globals := wrapper("--debug", "--kube-apiserver", h.c.Config.Host, "-n", h.ns, "rollback", "--burst-limit", "50", h.release, "2",
+		"--qps=20", "--kube-insecure-skip-tls-verify", "--registry-config", filepath.Join(t.TempDir(), "registry.json"))
+	if globals.Err != nil || !strings.Contains(globals.Stdout, "Rollback was a success") {
+		t.Fatalf("wrapped rollback with global flags: %v\n%s%s", globals.Err, globals.Stdout, globals.Stderr)
+	}
+	if r := wrapper("history", h.release, "-n", h.ns); r.Err != nil || !strings.Contains(r.Stdout, "Rollback to 1") || !strings.Contains(r.Stdout, "Rollback to 2") {
 		t.Errorf("wrapped history: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
 	}
 	if r := wrapper("version", "--template", "{{.Version}}"); r.Err != nil || !strings.HasPrefix(r.Stdout, "v3.") {

@@ -24,7 +24,8 @@ const (
 // HELM_* variables behind them. They mirror Helm 4's cli.EnvSettings
 // (pkg/cli/environment.go) with client-go's clientcmd alone: linking Helm's
 // SDK would triple the post-renderer's start-up time. pvc-guard-rollback,
-// which does link it, binds these same flags and hands them to Helm.
+// which does link it, binds Helm's own settings instead; a test holds the
+// two to the same result.
 type ClusterFlags struct {
 	namespace string // --namespace
 
@@ -34,8 +35,10 @@ type ClusterFlags struct {
 	// KubeContext is --kube-context: $HELM_KUBECONTEXT.
 	KubeContext string
 
-	// The rest have no flag (a post-renderer gets none of Helm's global
-	// flags) and come from the environment, as Helm reads it.
+	// The rest are Helm's other global flags, seeded from the variables
+	// Helm reads (a post-renderer gets none of Helm's flags, but inherits
+	// its environment). HELM_NAMESPACE is kept apart from --namespace so
+	// that NamespaceFlag reports the flag alone.
 	envNamespace  string   // HELM_NAMESPACE
 	token         string   // HELM_KUBETOKEN
 	asUser        string   // HELM_KUBEASUSER
@@ -65,11 +68,21 @@ func NewClusterFlags() *ClusterFlags {
 	}
 }
 
-// AddFlags adds the flags, named and described as in Helm.
+// AddFlags adds Helm's global flags that decide which cluster is read and
+// as whom, named and described as in Helm, defaulting to Helm's variables.
 func (f *ClusterFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.namespace, "namespace", "n", "", "namespace scope (default: $HELM_NAMESPACE, then the kubeconfig context's, then \"default\")")
 	fs.StringVar(&f.KubeConfig, "kubeconfig", f.KubeConfig, "path to the kubeconfig file (default: the files $KUBECONFIG lists, else ~/.kube/config)")
 	fs.StringVar(&f.KubeContext, "kube-context", f.KubeContext, "name of the kubeconfig context to use (default: $HELM_KUBECONTEXT)")
+	fs.StringVar(&f.token, "kube-token", f.token, "bearer token used for authentication (default: $HELM_KUBETOKEN)")
+	fs.StringVar(&f.asUser, "kube-as-user", f.asUser, "username to impersonate for the operation (default: $HELM_KUBEASUSER)")
+	fs.StringArrayVar(&f.asGroups, "kube-as-group", f.asGroups, "group to impersonate for the operation; repeatable (default: $HELM_KUBEASGROUPS)")
+	fs.StringVar(&f.apiServer, "kube-apiserver", f.apiServer, "the address and the port for the Kubernetes API server (default: $HELM_KUBEAPISERVER)")
+	fs.StringVar(&f.caFile, "kube-ca-file", f.caFile, "the certificate authority file for the Kubernetes API server connection (default: $HELM_KUBECAFILE)")
+	fs.StringVar(&f.tlsServerName, "kube-tls-server-name", f.tlsServerName, "server name to use for Kubernetes API server certificate validation (default: $HELM_KUBETLS_SERVER_NAME)")
+	fs.BoolVar(&f.insecure, "kube-insecure-skip-tls-verify", f.insecure, "do not check the Kubernetes API server's certificate (default: $HELM_KUBEINSECURE_SKIP_TLS_VERIFY)")
+	fs.IntVar(&f.burst, "burst-limit", f.burst, "client-side default throttling limit (default: $HELM_BURST_LIMIT, else 100)")
+	fs.Float32Var(&f.qps, "qps", f.qps, "queries per second to the Kubernetes API, not including bursting (default: $HELM_QPS)")
 }
 
 // NamespaceFlag is --namespace as given, "" when it was not.

@@ -80,6 +80,14 @@ func TestClusterFlagsFollowHelmsEnvironment(t *testing.T) {
 			want: with(func(v *clientView) { v.Token = "env-token" })},
 		{name: "HELM_KUBEASUSER and HELM_KUBEASGROUPS", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBEASUSER": "jane", "HELM_KUBEASGROUPS": ", admins, ops ,"},
 			want: with(func(v *clientView) { v.User, v.Groups = "jane", []string{"admins", " ops"} })},
+		{name: "the flags before the variables", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBETOKEN": "env-token", "HELM_KUBEASGROUPS": "env-group", "HELM_QPS": "1"},
+			args: []string{"--kube-token", "flag-token", "--kube-as-user=jane", "--kube-as-group", "admins", "--kube-as-group", "ops",
+				"--kube-apiserver", "https://elsewhere:443", "--kube-tls-server-name", "api.internal", "--burst-limit", "7", "--qps", "2.5"},
+			want: with(func(v *clientView) {
+				v.Token, v.User, v.Groups, v.Host, v.ServerName, v.Burst, v.QPS = "flag-token", "jane", []string{"admins", "ops"}, "https://elsewhere:443", "api.internal", 7, 2.5
+			})},
+		{name: "--kube-ca-file and --kube-insecure-skip-tls-verify", env: map[string]string{"KUBECONFIG": kubeconfig}, args: []string{"--kube-ca-file", caFile, "--kube-insecure-skip-tls-verify"},
+			want: with(func(v *clientView) { v.CAFile, v.CAData, v.Insecure = caFile, false, true })},
 		{name: "HELM_KUBEAPISERVER", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBEAPISERVER": "https://elsewhere:443"},
 			want: with(func(v *clientView) { v.Host = "https://elsewhere:443" })},
 		{name: "HELM_KUBECAFILE replaces the kubeconfig's CA", env: map[string]string{"KUBECONFIG": kubeconfig, "HELM_KUBECAFILE": caFile},

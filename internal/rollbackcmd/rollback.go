@@ -52,9 +52,9 @@ func NewRootCommand(streams cli.Streams) *cobra.Command {
 // RollbackOptions are the options of `pvc-guard rollback`.
 type RollbackOptions struct {
 	cli.Streams
-	// Cluster are the flags pvc-guard shares; settings is Helm's own
-	// environment, which they are applied to for Helm's SDK.
-	Cluster  *cli.ClusterFlags
+	// settings are Helm's global flags and environment, bound as the Helm
+	// CLI binds them, so every global flag of "helm rollback" means here
+	// what it means there.
 	settings *helmcli.EnvSettings
 
 	Release    string
@@ -67,7 +67,6 @@ type RollbackOptions struct {
 func NewRollbackOptions(streams cli.Streams) *RollbackOptions {
 	return &RollbackOptions{
 		Streams:    streams,
-		Cluster:    cli.NewClusterFlags(),
 		settings:   helmcli.New(),
 		OnConflict: string(renderer.Fail),
 		Wait:       waitFlag(kube.HookOnlyStrategy),
@@ -112,10 +111,14 @@ made by Helm 3 and by Helm 4.`,
 	return cmd
 }
 
-// AddFlags binds the options to flags named as `helm rollback` names them.
+// AddFlags binds the options to flags named as `helm rollback` names them:
+// Helm 4's global flags (a superset of Helm 3's), then rollback's own.
+// Binding --kubeconfig also clears the single path cli.New copied from
+// $KUBECONFIG, as in Helm's CLI, so that client-go reads $KUBECONFIG as
+// its list of files.
 func (o *RollbackOptions) AddFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	o.Cluster.AddFlags(fs)
+	o.settings.AddFlags(fs)
 	c := &o.Options
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "time to wait for any individual Kubernetes operation (like Jobs for hooks)")
 	fs.Var(&o.Wait, "wait", `wait until resources are ready (up to --timeout); "--wait" alone means "watcher", or name one of "watcher", "hookOnly", "legacy"`)
@@ -165,7 +168,6 @@ func (o *RollbackOptions) Validate() error {
 
 // Run performs the rollback and reports what was preserved.
 func (o *RollbackOptions) Run(ctx context.Context) error {
-	o.applyClusterFlags()
 	namespace := o.settings.Namespace()
 	cfg, err := o.helmConfiguration(namespace)
 	if err != nil {
@@ -226,16 +228,6 @@ func (w *waitFlag) Set(value string) error {
 		return nil
 	}
 	return fmt.Errorf(`must be "watcher", "hookOnly" or "legacy", not %q`, value)
-}
-
-// applyClusterFlags hands the cluster flags to Helm's settings, which read
-// the same environment.
-func (o *RollbackOptions) applyClusterFlags() {
-	o.settings.KubeConfig = o.Cluster.KubeConfig
-	o.settings.KubeContext = o.Cluster.KubeContext
-	if ns := o.Cluster.NamespaceFlag(); ns != "" {
-		o.settings.SetNamespace(ns)
-	}
 }
 
 // helmConfiguration sets up Helm's SDK as the Helm CLI does: the release

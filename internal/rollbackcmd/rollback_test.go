@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 
 	"github.com/pvc-guard/pvc-guard/internal/cli"
@@ -57,6 +58,11 @@ func TestBothBinariesResolveTheClusterAlike(t *testing.T) {
 			"HELM_KUBEAPISERVER": "https://elsewhere:443", "HELM_KUBECAFILE": caFile, "HELM_KUBETLS_SERVER_NAME": "api.internal",
 			"HELM_BURST_LIMIT": "7", "HELM_QPS": "2.5",
 		}},
+		{name: "every other global flag", env: map[string]string{"KUBECONFIG": config, "HELM_KUBETOKEN": "env-token", "HELM_KUBEASGROUPS": "env-group"},
+			args: []string{"--kube-token", "flag-token", "--kube-as-user", "jane", "--kube-as-group", "admins", "--kube-as-group=ops",
+				"--kube-apiserver", "https://elsewhere:443", "--kube-ca-file", caFile, "--kube-tls-server-name=api.internal",
+				"--burst-limit", "7", "--qps", "2.5"}, loads: true},
+		{name: "--kube-insecure-skip-tls-verify", env: map[string]string{"KUBECONFIG": config}, args: []string{"--kube-insecure-skip-tls-verify"}, loads: true},
 		{name: "HELM_KUBEINSECURE_SKIP_TLS_VERIFY", env: map[string]string{"KUBECONFIG": config, "HELM_KUBEINSECURE_SKIP_TLS_VERIFY": "1"}},
 		{name: "unparsable numbers", env: map[string]string{"KUBECONFIG": config, "HELM_BURST_LIMIT": "many", "HELM_QPS": "fast"}},
 		{name: "a broken kubeconfig", env: map[string]string{"KUBECONFIG": "/nonexistent", "HELM_NAMESPACE": "env-ns"}},
@@ -68,15 +74,19 @@ func TestBothBinariesResolveTheClusterAlike(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
+			slimFlags := cli.NewClusterFlags()
+			fs := pflag.NewFlagSet("pvc-guard", pflag.ContinueOnError)
+			slimFlags.AddFlags(fs)
 			o := NewRollbackOptions(cli.Streams{})
 			cmd := &cobra.Command{}
 			o.AddFlags(cmd)
-			if err := cmd.Flags().Parse(tt.args); err != nil {
-				t.Fatal(err)
+			for _, err := range []error{fs.Parse(tt.args), cmd.Flags().Parse(tt.args)} {
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
-			slimNamespace := o.Cluster.Namespace()
-			slim, slimErr := o.Cluster.RESTConfig()
-			o.applyClusterFlags()
+			slimNamespace := slimFlags.Namespace()
+			slim, slimErr := slimFlags.RESTConfig()
 			helmNamespace := o.settings.Namespace()
 			helm, helmErr := o.settings.RESTClientGetter().ToRESTConfig()
 
@@ -125,8 +135,14 @@ func TestRollbackCommandLine(t *testing.T) {
 	}{
 		{name: "help", args: []string{"--help"}, wantStdout: []string{
 			"Usage:\n  pvc-guard rollback RELEASE [REVISION] [flags]\n", "pvc-guard rollback grafana 1 -n monitoring --dry-run",
-			"--kube-context string", "--wait strategy[=watcher]", "--on-conflict string", "help for rollback\n",
+			"--kube-context string", "--kube-token string", "--debug", "--burst-limit int", "--wait strategy[=watcher]", "--on-conflict string", "help for rollback\n",
 		}},
+		{name: "every global flag of helm rollback, before and after the arguments", args: []string{
+			"--debug", "--burst-limit", "5", "--qps=3", "--color", "never", "--colour=never", "--registry-config", "r", "app",
+			"--repository-config", "c", "--repository-cache", "d", "--content-cache", "e", "--kube-token", "t", "--kube-as-user", "u",
+			"--kube-as-group", "g", "--kube-apiserver", "https://127.0.0.1:1", "--kube-ca-file", "f", "--kube-tls-server-name", "s",
+			"--kube-insecure-skip-tls-verify", "--kube-context", "", "1",
+		}, wantCode: 1, wantStderr: "unable to read certificate-authority f "},
 		{name: "version", args: []string{"--version"}, wantStdout: []string{"pvc-guard-rollback dev\n"}},
 		{name: "no release", args: nil, wantCode: 1, wantStderr: "Error: accepts between 1 and 2 arg(s), received 0"},
 		{name: "revision not a number", args: []string{"app", "one"}, wantCode: 1, wantStderr: `revision must be a number, not "one"`},
