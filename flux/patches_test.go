@@ -12,6 +12,7 @@ import (
 	"github.com/pvc-guard/pvc-guard/flux"
 	"github.com/pvc-guard/pvc-guard/internal/gitopstest"
 	"github.com/pvc-guard/pvc-guard/internal/golden"
+	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
@@ -22,6 +23,9 @@ import (
 //	options.yaml namespace (the release's) and onConflict
 //	output.yaml  the expected spec.postRenderers block, or
 //	error.txt    the expected error
+//
+// Any other file, or an expected output the run does not produce, fails
+// the case (-update removes it).
 func TestGolden(t *testing.T) {
 	dirs, err := filepath.Glob("../testdata/flux/*")
 	if err != nil || len(dirs) == 0 {
@@ -29,16 +33,17 @@ func TestGolden(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			result, err := patcher(t, dir).Patches(context.Background(), golden.Read(t, filepath.Join(dir, "input.yaml")))
+			c := golden.NewCase(t, dir)
+			result, err := patcher(c.Options(fluxDefaults), c.Snapshot()).Patches(context.Background(), c.Read("input.yaml"))
 			if err != nil {
-				golden.Compare(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
+				c.Compare("error.txt", []byte(err.Error()+"\n"))
 				return
 			}
 			out, err := yaml.Marshal(result.Block)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden.Compare(t, filepath.Join(dir, "output.yaml"), out)
+			c.Compare("output.yaml", out)
 		})
 	}
 }
@@ -61,7 +66,7 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 			if _, err := gitopstest.Kustomize(input, nil); err != nil {
 				t.Skipf("kustomize cannot read this stream, so Flux could not patch it: %v", err)
 			}
-			p := patcher(t, dir)
+			p := patcher(golden.ReadOptions(t, dir, fluxDefaults), golden.Snapshot(t, dir))
 			result, err := p.Patches(context.Background(), input)
 			if err != nil {
 				t.Fatal(err)
@@ -94,8 +99,9 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 	}
 }
 
-func patcher(t *testing.T, dir string) *flux.Patcher {
-	t.Helper()
-	opts := golden.ReadOptions(t, dir, golden.Options{Namespace: "default"})
-	return &flux.Patcher{Live: golden.Snapshot(t, dir), Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict)}
+// fluxDefaults are a case's options when options.yaml leaves them out.
+var fluxDefaults = golden.Options{Namespace: "default"}
+
+func patcher(opts golden.Options, state *live.Snapshot) *flux.Patcher {
+	return &flux.Patcher{Live: state, Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict)}
 }

@@ -29,6 +29,9 @@ import (
 //	output.yaml  the expected stdout: a ResourceList, also on error
 //	error.txt    the expected error, when the function must exit non-zero
 //
+// Any other file, or an expected output the run does not produce, fails
+// the case (-update removes it).
+//
 // Relative liveState paths in a functionConfig start at the case directory.
 func TestGolden(t *testing.T) {
 	dirs, err := filepath.Glob("../testdata/krm/*")
@@ -37,8 +40,9 @@ func TestGolden(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
+			c := golden.NewCase(t, dir)
 			fn := &krm.Function{Namespace: "default", Dir: dir}
-			if data, err := os.ReadFile(filepath.Join(dir, "cluster.yaml")); err == nil {
+			if data, err := os.ReadFile(c.Path("cluster.yaml")); err == nil {
 				state := live.NewSnapshot()
 				if err := state.Add(data); err != nil {
 					t.Fatalf("cluster.yaml: %v", err)
@@ -47,16 +51,40 @@ func TestGolden(t *testing.T) {
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				t.Fatal(err)
 			}
+			input := c.Read("input.yaml")
+			for _, name := range liveStateFiles(t, input) {
+				c.Path(name) // read by the function itself
+			}
 			var out bytes.Buffer
-			_, err := fn.Run(context.Background(), golden.Read(t, filepath.Join(dir, "input.yaml")), &out)
-			golden.Compare(t, filepath.Join(dir, "output.yaml"), out.Bytes())
+			_, err := fn.Run(context.Background(), input, &out)
+			c.Compare("output.yaml", out.Bytes())
 			if err != nil {
-				golden.Compare(t, filepath.Join(dir, "error.txt"), []byte(err.Error()+"\n"))
-			} else {
-				golden.AssertAbsent(t, filepath.Join(dir, "error.txt"))
+				c.Compare("error.txt", []byte(err.Error()+"\n"))
 			}
 		})
 	}
+}
+
+// liveStateFiles returns the files the functionConfig of a ResourceList
+// names in data.liveState, which the function reads from the case
+// directory.
+func liveStateFiles(t *testing.T, input []byte) []string {
+	t.Helper()
+	list, err := yaml.Parse(string(input))
+	if err != nil {
+		return nil // a malformed-input case: the function reads nothing
+	}
+	value, err := list.Pipe(yaml.Lookup("functionConfig", "data", "liveState"))
+	if err != nil || value == nil {
+		return nil
+	}
+	var names []string
+	for _, name := range strings.Split(yaml.GetValue(value), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // TestSameAsPostRenderer runs every successful post-renderer golden case

@@ -18,8 +18,8 @@ import (
 	"github.com/pvc-guard/pvc-guard/live"
 )
 
-// update makes Compare write and AssertAbsent remove golden files instead
-// of checking them.
+// update makes Compare write golden files, and a Case remove the files its
+// run did not produce, instead of checking them.
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // Compare checks got against the golden file at path, or with -update
@@ -37,20 +37,79 @@ func Compare(t testing.TB, path string, got []byte) {
 	}
 }
 
-// AssertAbsent checks that no golden file exists at path, or with -update
-// removes it.
-func AssertAbsent(t testing.TB, path string) {
+// Case is one case directory of a golden test. Every file in it must be an
+// input the test reads or an output the run produces: when the test ends, a
+// file it never touched fails the test (with -update it is removed), so an
+// expected output the code stopped producing cannot linger unchecked.
+type Case struct {
+	t    testing.TB
+	Dir  string
+	used map[string]bool
+}
+
+// NewCase opens the case directory dir; the check for untouched files runs
+// when t ends, unless t already failed.
+func NewCase(t testing.TB, dir string) *Case {
 	t.Helper()
-	if *update {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			t.Fatal(err)
-		}
-		return
+	c := &Case{t: t, Dir: dir, used: map[string]bool{}}
+	t.Cleanup(c.checkUntouched)
+	return c
+}
+
+// Path names a file of the case and records it as used: an input the code
+// under test reads by itself (a file a config names).
+func (c *Case) Path(name string) string {
+	c.used[name] = true
+	return filepath.Join(c.Dir, name)
+}
+
+// Read returns the case's input file name, failing the test if it cannot
+// be read.
+func (c *Case) Read(name string) []byte {
+	c.t.Helper()
+	return Read(c.t, c.Path(name))
+}
+
+// Compare checks got against the case's expected output name (see Compare).
+func (c *Case) Compare(name string, got []byte) {
+	c.t.Helper()
+	Compare(c.t, c.Path(name), got)
+}
+
+// Options returns ReadOptions of the case, recording options.yaml as read.
+func (c *Case) Options(defaults Options) Options {
+	c.t.Helper()
+	c.Path("options.yaml")
+	return ReadOptions(c.t, c.Dir, defaults)
+}
+
+// Snapshot returns Snapshot of the case, recording live.yaml as read.
+func (c *Case) Snapshot() *live.Snapshot {
+	c.t.Helper()
+	c.Path("live.yaml")
+	return Snapshot(c.t, c.Dir)
+}
+
+func (c *Case) checkUntouched() {
+	if c.t.Failed() {
+		return // the failure says more than a list of files would
 	}
-	if _, err := os.Stat(path); err == nil {
-		t.Errorf("%s exists but this run did not produce it", path)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
+	entries, err := os.ReadDir(c.Dir)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, e := range entries {
+		if c.used[e.Name()] {
+			continue
+		}
+		path := filepath.Join(c.Dir, e.Name())
+		if !*update {
+			c.t.Errorf("%s is neither read by the test nor produced by this run: remove it, or run go test %s -run TestGolden -update", path, pkg(c.t))
+			continue
+		}
+		if err := os.RemoveAll(path); err != nil {
+			c.t.Fatal(err)
+		}
 	}
 }
 
