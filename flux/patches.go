@@ -95,14 +95,7 @@ func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Result, error)
 	}
 	pinned := pins{}
 	pinned.add(report.Rewrites, nil)
-	// Everything the live claims have: what the renderer writes into a
-	// claim that renders none of the immutable fields.
-	bare := &renderer.Renderer{Live: state}
-	_, everything, err := bare.Render(ctx, bareClaims(state.claims))
-	if err != nil {
-		return result, fmt.Errorf("reading the live claims' fields: %w", err)
-	}
-	pinned.add(everything.Rewrites, func(rule renderer.Rule) bool { return rule.Policy != renderer.StorageRequest })
+	pinned.add(liveFields(state.claims), func(rule renderer.Rule) bool { return rule.Policy != renderer.StorageRequest })
 	if result.Block, err = pinned.block(p.Namespace, state.keys); err != nil {
 		return result, err
 	}
@@ -136,13 +129,21 @@ func (s *recordedState) Objects(ctx context.Context, kind renderer.GroupKind, ke
 	return claims, err
 }
 
-// bareClaims is a stream of the claims with their names and nothing else.
-func bareClaims(claims map[renderer.ObjectKey]*unstructured.Unstructured) []byte {
-	var b strings.Builder
-	for key := range claims {
-		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: %q\n  namespace: %q\n", key.Name, key.Namespace)
+// liveFields lists every ruled field each live claim sets, as findings
+// with the live value: what the patches pin whatever a later chart renders.
+// A field the API server fills in when it is missing (volumeMode) is pinned
+// too, since a later chart may render another value.
+func liveFields(claims map[renderer.ObjectKey]*unstructured.Unstructured) []renderer.Finding {
+	var found []renderer.Finding
+	for key, claim := range claims {
+		for _, rule := range renderer.DefaultRules {
+			value, _, _ := unstructured.NestedFieldNoCopy(claim.Object, rule.Path...)
+			if rule.IsSet(value) {
+				found = append(found, renderer.Finding{Namespace: key.Namespace, Name: key.Name, Field: rule.FieldPath(), Rule: rule.Name, Live: value})
+			}
+		}
 	}
-	return []byte(b.String())
+	return found
 }
 
 // pins collects the value each claim's fields are pinned to.
@@ -162,7 +163,7 @@ func (p pins) add(findings []renderer.Finding, keep func(renderer.Rule) bool) {
 		if _, done := p[key][f.Rule]; done {
 			continue
 		}
-		if unset(f.Live) {
+		if !ruleNamed(f.Rule).IsSet(f.Live) {
 			p[key][f.Rule] = nil // the renderer removed the field
 		} else {
 			p[key][f.Rule] = f.Live
@@ -259,10 +260,6 @@ func claimPatch(key renderer.ObjectKey, values map[string]any) (string, error) {
 	}
 	return string(data), nil
 }
-
-// unset reports whether the renderer treats v as not set, and so removes
-// the field instead of writing v; FormatValue says so in its own words.
-func unset(v any) bool { return renderer.FormatValue(v) == renderer.FormatValue(nil) }
 
 // setPath sets value at path, creating the mappings on the way.
 func setPath(obj map[string]any, path []string, value any) {

@@ -129,6 +129,9 @@ type claim struct {
 	source string
 	object any            // the chart's claim as plain Go values
 	live   map[string]any // the live claim, nil when there is none
+	// view and liveView are both claims as the API server compares them on
+	// an update (apiView): defaulted, data sources filled in.
+	view, liveView any
 }
 
 // findClaims parses the documents that may hold claims, on every CPU, and
@@ -289,6 +292,7 @@ func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
 	for _, c := range claims {
 		if found := live[c.key]; found != nil {
 			c.live = found.Object
+			c.view, c.liveView = apiView(c.object, c.live), apiView(c.live, nil)
 		}
 	}
 	return nil
@@ -319,9 +323,9 @@ func (r *Renderer) decideAll(claims []*claim, classes classLookup, report *Repor
 }
 
 func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *Report, edits *[]*docEdits) {
-	chart := valueAt(c.object, rule.Path)
-	live := valueAt(c.live, rule.Path)
-	d := rule.decide(chart, live, c.state(classes))
+	chart, live := valueAt(c.object, rule.Path), valueAt(c.liveView, rule.Path)
+	fields := rule.read(chart, valueAt(c.view, rule.Path), live)
+	d := rule.decide(fields, c.state(classes))
 	if d.verdict == keepChart {
 		return
 	}
@@ -341,7 +345,7 @@ func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *R
 		de = &docEdits{doc: c.doc, parsed: c.parsed}
 		*edits = append(*edits, de)
 	}
-	de.edits = append(de.edits, fieldEdit{item: c.item, path: rule.Path, value: live, remove: isEmpty(live)})
+	de.edits = append(de.edits, fieldEdit{item: c.item, path: rule.Path, value: live, remove: !fields.liveSet})
 	de.notes = append(de.notes, note(f))
 }
 
@@ -373,6 +377,7 @@ func (c *claim) state(classes classLookup) claimState {
 	phase, _ := valueAt(c.live, []string{"status", "phase"}).(string)
 	return claimState{
 		bound: phase == "Bound",
+		live:  func(path []string) any { return valueAt(c.liveView, path) },
 		expandable: func() (bool, string) {
 			name, _ := valueAt(c.live, []string{"spec", "storageClassName"}).(string)
 			return classes(name)
@@ -391,7 +396,8 @@ func (r *Renderer) fetchStorageClasses(ctx context.Context, claims []*claim) (cl
 			continue
 		}
 		for _, rule := range r.rules() {
-			rule.decide(valueAt(c.object, rule.Path), valueAt(c.live, rule.Path), c.state(record))
+			fields := rule.read(valueAt(c.object, rule.Path), valueAt(c.view, rule.Path), valueAt(c.liveView, rule.Path))
+			rule.decide(fields, c.state(record))
 		}
 	}
 	delete(needed, "")

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -122,42 +121,19 @@ func valueAt(v any, path []string) any {
 	return v
 }
 
-// isEmpty reports whether a value counts as "not set": Kubernetes' omitempty
-// makes null, "", {} and [] indistinguishable from an absent field.
-func isEmpty(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return true
-	case string:
-		return t == ""
-	case map[string]any:
-		for _, child := range t {
-			if !isEmpty(child) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		return len(t) == 0
-	}
-	return false
-}
-
-// equalValues compares two values the way the API server would after
-// decoding them: empty children do not count, scalars compare by their text,
-// and with quantity set, leaves compare as resource quantities.
+// equalValues compares two values the way the API server compares decoded
+// objects: the same keys and items, scalars by their text, and with quantity
+// set, leaves as resource quantities. Values come from canonical, which
+// already dropped what the API types do not hold.
 func equalValues(a, b any, quantity bool) bool {
-	if isEmpty(a) || isEmpty(b) {
-		return isEmpty(a) && isEmpty(b)
-	}
 	switch x := a.(type) {
 	case map[string]any:
 		y, ok := b.(map[string]any)
-		if !ok {
+		if !ok || len(x) != len(y) {
 			return false
 		}
-		for _, key := range unionKeys(x, y) {
-			if !equalValues(x[key], y[key], quantity) {
+		for key, value := range x {
+			if other, ok := y[key]; !ok || !equalValues(value, other, quantity) {
 				return false
 			}
 		}
@@ -173,6 +149,13 @@ func equalValues(a, b any, quantity bool) bool {
 			}
 		}
 		return true
+	}
+	switch b.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	if a == nil || b == nil {
+		return a == nil && b == nil
 	}
 	if quantity {
 		if c, ok := compareQuantities(a, b); ok {
@@ -248,24 +231,10 @@ func scalarText(v any) string {
 	return fmt.Sprint(v)
 }
 
-func unionKeys(a, b map[string]any) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, seen := a[k]; !seen {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // FormatValue renders a field value compactly for messages: JSON, or
-// "<unset>" for an absent or empty value.
+// "<unset>" for an absent (or null) value.
 func FormatValue(v any) string {
-	if isEmpty(v) {
+	if v == nil {
 		return "<unset>"
 	}
 	out, err := json.Marshal(v)

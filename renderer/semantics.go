@@ -1,0 +1,192 @@
+package renderer
+
+import "maps"
+
+// ValueKind is the Go type a ruled field has in the Kubernetes API. The API
+// server compares claims after decoding them into those types, so the type
+// decides which written forms mean the same: a string field left out and one
+// set to "" are equal, but a *string field set to "" holds a value that null
+// and an absent field do not.
+type ValueKind string
+
+const (
+	// StringValue is a string field: null and "" both mean not set.
+	StringValue ValueKind = "string"
+	// OptionalStringValue is a *string field: null means not set, "" is a
+	// value (storageClassName: "" binds statically, without a class).
+	OptionalStringValue ValueKind = "optional-string"
+	// ListValue is a list field: null and [] both mean not set.
+	ListValue ValueKind = "list"
+	// MapValue is a map field (resource lists): null and {} both mean not set.
+	MapValue ValueKind = "map"
+	// LabelSelectorValue is a *LabelSelector: null means not set, while {}
+	// is a selector (one that matches every volume).
+	LabelSelectorValue ValueKind = "label-selector"
+	// LocalObjectReferenceValue is a *TypedLocalObjectReference (dataSource).
+	LocalObjectReferenceValue ValueKind = "typed-local-object-reference"
+	// ObjectReferenceValue is a *TypedObjectReference (dataSourceRef).
+	ObjectReferenceValue ValueKind = "typed-object-reference"
+)
+
+// shape is the part of a Go type that decides what counts as not set.
+type shape struct {
+	kind   shapeKind
+	fields map[string]shape // of a struct
+	item   *shape           // of a list
+}
+
+type shapeKind int
+
+const (
+	valueShape   shapeKind = iota // string (omitempty): "" is not set
+	pointerShape                  // *string: only null is not set
+	listShape                     // []T: [] is not set
+	mapShape                      // map[string]T: {} is not set
+	structShape                   // *struct, or a struct in a list: fields by their shapes
+)
+
+var (
+	stringShape     = shape{kind: valueShape}
+	optionalString  = shape{kind: pointerShape}
+	stringListShape = shape{kind: listShape, item: &stringShape}
+	localReference  = map[string]shape{"apiGroup": optionalString, "kind": stringShape, "name": stringShape}
+)
+
+// shapes maps each ValueKind to the shape of its Go type.
+var shapes = map[ValueKind]shape{
+	StringValue:         stringShape,
+	OptionalStringValue: optionalString,
+	ListValue:           stringListShape,
+	MapValue:            {kind: mapShape},
+	LabelSelectorValue: {kind: structShape, fields: map[string]shape{
+		"matchLabels": {kind: mapShape},
+		"matchExpressions": {kind: listShape, item: &shape{kind: structShape, fields: map[string]shape{
+			"key": stringShape, "operator": stringShape, "values": stringListShape,
+		}}},
+	}},
+	LocalObjectReferenceValue: {kind: structShape, fields: localReference},
+	ObjectReferenceValue:      {kind: structShape, fields: with(localReference, "namespace", optionalString)},
+}
+
+func with(fields map[string]shape, name string, s shape) map[string]shape {
+	fields = maps.Clone(fields)
+	fields[name] = s
+	return fields
+}
+
+// canonical returns a decoded value as its Go type holds it, and whether it
+// is set: the forms that mean "not set" give false, struct fields that are
+// not set (or unknown to the type, which the API server drops) are left
+// out. A value of the wrong type is kept as written: the API server refuses
+// it anyway.
+func canonical(v any, s shape) (any, bool) {
+	switch s.kind {
+	case valueShape:
+		return v, v != nil && v != ""
+	case listShape:
+		items, ok := v.([]any)
+		if !ok {
+			return v, v != nil
+		}
+		if len(items) == 0 {
+			return nil, false
+		}
+		out := make([]any, len(items))
+		for i, item := range items {
+			out[i], _ = canonical(item, *s.item)
+		}
+		return out, true
+	case mapShape:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v, v != nil
+		}
+		if len(m) == 0 {
+			return nil, false
+		}
+		return m, true
+	case structShape:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v, v != nil
+		}
+		out := map[string]any{}
+		for name, field := range s.fields {
+			if value, set := canonical(m[name], field); set {
+				out[name] = value
+			}
+		}
+		return out, true
+	}
+	return v, v != nil // pointerShape
+}
+
+// apiView returns a claim (decoded to plain values) as the API server
+// compares it on an update: spec.volumeMode defaulted to Filesystem, and
+// spec.dataSource and spec.dataSourceRef each filled from the other
+// (pkg/registry/core/persistentvolumeclaim PrepareForUpdate). old is the
+// live claim the update replaces, nil for the live claim itself. The
+// object is not changed; the view shares what it does not rewrite.
+func apiView(object any, old any) any {
+	obj, ok := object.(map[string]any)
+	if !ok {
+		return object
+	}
+	spec, ok := obj["spec"].(map[string]any)
+	if !ok && obj["spec"] != nil {
+		return object // not a claim the API server would decode
+	}
+	view, spec := maps.Clone(obj), maps.Clone(spec)
+	if spec == nil {
+		spec = map[string]any{}
+	}
+	view["spec"] = spec
+	if spec["volumeMode"] == nil {
+		spec["volumeMode"] = "Filesystem"
+	}
+	// Only a claim's first data source may be anything but a claim or a
+	// snapshot in spec.dataSource alone; on an update over a claim without
+	// one, such a value is dropped silently.
+	if oldSpec, _ := valueAt(old, []string{"spec"}).(map[string]any); old != nil &&
+		oldSpec["dataSource"] == nil && oldSpec["dataSourceRef"] == nil &&
+		spec["dataSourceRef"] == nil && !isClaimOrSnapshot(spec["dataSource"]) {
+		delete(spec, "dataSource")
+	}
+	source, sourceOK := spec["dataSource"].(map[string]any)
+	ref, refOK := spec["dataSourceRef"].(map[string]any)
+	switch {
+	case sourceOK && spec["dataSourceRef"] == nil:
+		spec["dataSourceRef"] = pick(source, "apiGroup", "kind", "name")
+	case refOK && spec["dataSource"] == nil && (ref["namespace"] == nil || ref["namespace"] == ""):
+		spec["dataSource"] = pick(ref, "apiGroup", "kind", "name")
+	}
+	return view
+}
+
+// isClaimOrSnapshot reports whether a data source names a claim or a
+// volume snapshot, the two kinds spec.dataSource always accepts.
+func isClaimOrSnapshot(v any) bool {
+	source, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	group, _ := source["apiGroup"].(string)
+	switch source["kind"] {
+	case "PersistentVolumeClaim":
+		return group == ""
+	case "VolumeSnapshot":
+		return group == "snapshot.storage.k8s.io"
+	}
+	return false
+}
+
+// pick copies the named fields of m that are set to anything but null.
+func pick(m map[string]any, names ...string) map[string]any {
+	out := map[string]any{}
+	for _, name := range names {
+		if v, ok := m[name]; ok && v != nil {
+			out[name] = v
+		}
+	}
+	return out
+}
