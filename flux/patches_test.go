@@ -101,7 +101,8 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 }
 
 // asCompared fills in what the API server fills in before it compares a
-// claim on an update (volumeMode, and dataSourceRef from dataSource): the
+// claim on an update (volumeMode, and each data source field from the
+// other): the
 // patches pin every live field, the post-renderer only those the API server
 // would not fill in.
 func asCompared(claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim) map[renderer.ObjectKey]*corev1.PersistentVolumeClaim {
@@ -112,6 +113,9 @@ func asCompared(claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim) map
 		}
 		if source := c.Spec.DataSource; source != nil && c.Spec.DataSourceRef == nil {
 			c.Spec.DataSourceRef = &corev1.TypedObjectReference{APIGroup: source.APIGroup, Kind: source.Kind, Name: source.Name}
+		}
+		if ref := c.Spec.DataSourceRef; ref != nil && c.Spec.DataSource == nil && (ref.Namespace == nil || *ref.Namespace == "") {
+			c.Spec.DataSource = &corev1.TypedLocalObjectReference{APIGroup: ref.APIGroup, Kind: ref.Kind, Name: ref.Name}
 		}
 	}
 	return claims
