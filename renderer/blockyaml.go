@@ -12,7 +12,7 @@ import (
 // the node tree the YAML parser builds for it, line and column included,
 // several times faster. It returns ok = false for anything outside that
 // subset (JSON, anchors, tags, block scalars, multi-line scalars, escapes,
-// tabs, CRLF, non-ASCII text, trailing comments...), and the caller parses
+// tabs, CRLF, non-ASCII text, trailing comments, merge keys...), and the caller parses
 // those with the real parser.
 // Comments are not kept on the nodes: only re-encoding needs them, and
 // re-encoding parses again (see applyEdits).
@@ -215,9 +215,11 @@ func (p *blockParser) scalar(text []byte, number, col, owner int) (*yaml.Node, b
 }
 
 // plainScalar accepts a plain scalar that cannot mean anything else: no
-// indicator first, no ": " or " #" inside, no trailing blank or colon.
+// indicator first, no ": " or " #" inside, no trailing blank or colon, not
+// the merge key "<<" (which the YAML parser tags itself, and which is
+// resolved after it).
 func plainScalar(text []byte, number, col int) (*yaml.Node, bool) {
-	if len(text) == 0 || bytes.IndexByte([]byte("-?:,[]{}#&*!|>'\"%@`"), text[0]) >= 0 ||
+	if len(text) == 0 || bytes.IndexByte([]byte("-?:,[]{}#&*!|>'\"%@`"), text[0]) >= 0 || string(text) == "<<" ||
 		bytes.Contains(text, []byte(": ")) || bytes.Contains(text, []byte(" #")) ||
 		text[len(text)-1] == ' ' || text[len(text)-1] == ':' {
 		return nil, false
@@ -231,10 +233,10 @@ func plainScalar(text []byte, number, col int) (*yaml.Node, bool) {
 }
 
 // mayResolve reports whether a plain scalar starting with c can be anything
-// but a string: true/false/null in any case, ~, numbers, .inf/.nan, and the
-// merge key <<. Every other first byte makes a string.
+// but a string: true/false/null in any case, ~, numbers, .inf/.nan. Every
+// other first byte makes a string.
 func mayResolve(c byte) bool {
-	return bytes.IndexByte([]byte("tTfFnN~.<+-0123456789"), c) >= 0
+	return bytes.IndexByte([]byte("tTfFnN~.+-0123456789"), c) >= 0
 }
 
 // quotedScalar accepts a quoted scalar that ends its line.

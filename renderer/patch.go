@@ -36,6 +36,13 @@ var errNeedsReencode = errors.New("document layout needs re-encoding")
 // splice of a plain document needs no reading back (see
 // FuzzSplicePlainDocuments).
 func applyEdits(raw []byte, doc parsedDocument, edits []fieldEdit, notes []string) ([]byte, error) {
+	if doc.resolved {
+		text, err := encodeEdited(raw, doc.node, edits)
+		if err != nil {
+			return nil, err
+		}
+		return insertNotes(text, notes), nil
+	}
 	text, err := spliceEdits(raw, doc.node, edits)
 	if err == nil && !doc.plain && !meansEdited(text, doc.node, edits) {
 		err = errNeedsReencode
@@ -110,21 +117,31 @@ func applyToValue(root any, edit fieldEdit) (any, error) {
 }
 
 // parsedDocument is a document's node tree, and whether the fast parser
-// read it: plain block YAML, whose text a splice edits exactly.
+// read it (plain block YAML, whose text a splice edits exactly) or its
+// aliases and merge keys were resolved (and then its text cannot be edited
+// in place: the tree no longer follows it).
 type parsedDocument struct {
-	node  *yaml.Node
-	plain bool
+	node     *yaml.Node
+	plain    bool
+	resolved bool
 }
 
 // parseDocument parses one chunk of the stream; the chunk must hold exactly
 // one YAML document. Plain block YAML, what charts render, takes the fast
-// parser; everything else the YAML library.
+// parser; everything else the YAML library, and a document with aliases or
+// merge keys is resolved as Helm reads it (resolveAliases).
 func parseDocument(raw []byte) (parsedDocument, error) {
 	if node, ok := parseBlockYAML(raw); ok {
 		return parsedDocument{node: node, plain: true}, nil
 	}
 	node, err := parseWithLibrary(raw)
-	return parsedDocument{node: node}, err
+	if err != nil || !usesAliases(node) {
+		return parsedDocument{node: node}, err
+	}
+	if node, err = resolveAliases(node); err != nil {
+		return parsedDocument{}, fmt.Errorf("resolving anchors: %w", err)
+	}
+	return parsedDocument{node: node, resolved: true}, nil
 }
 
 // parseWithLibrary parses with the YAML library, comments included.
@@ -508,6 +525,12 @@ func reencode(text []byte, edits []fieldEdit) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return encodeEdited(text, doc, edits)
+}
+
+// encodeEdited applies the edits to doc, the node tree of text, and encodes
+// it, keeping text's leading separator line and sequence style.
+func encodeEdited(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error) {
 	for _, edit := range edits {
 		obj := objectNode(doc, edit.item)
 		if obj == nil {
