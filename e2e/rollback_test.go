@@ -11,14 +11,11 @@ import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/pvc-guard/pvc-guard/internal/testcluster"
 )
@@ -488,23 +485,5 @@ current-context: c
 // RBAC rule grants anything.
 func (h *history) unprivilegedKubeconfig() string {
 	h.t.Helper()
-	ctx := h.t.Context()
-	sa, err := h.c.Client.CoreV1().ServiceAccounts(h.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "nobody"}}, metav1.CreateOptions{})
-	if err != nil {
-		h.t.Fatalf("creating ServiceAccount: %v", err)
-	}
-	token, err := h.c.Client.CoreV1().ServiceAccounts(h.ns).CreateToken(ctx, sa.Name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		h.t.Fatalf("requesting a token: %v", err)
-	}
-	config := clientcmdapi.NewConfig()
-	config.Clusters["c"] = &clientcmdapi.Cluster{Server: h.c.Config.Host, CertificateAuthorityData: h.c.Config.CAData}
-	config.AuthInfos["nobody"] = &clientcmdapi.AuthInfo{Token: token.Status.Token}
-	config.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "nobody", Namespace: h.ns}
-	config.CurrentContext = "c"
-	path := filepath.Join(h.t.TempDir(), "nobody.kubeconfig")
-	if err := clientcmd.WriteToFile(*config, path); err != nil {
-		h.t.Fatalf("writing kubeconfig: %v", err)
-	}
-	return path
+	return serviceAccountKubeconfig(h.t, h.c, h.ns, "nobody")
 }
