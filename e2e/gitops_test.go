@@ -16,13 +16,7 @@ import (
 	"helm.sh/helm/v4/pkg/cli"
 	"helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/postrenderer"
-	appsv1 "k8s.io/api/apps/v1"
-	authenticationv1 "k8s.io/api/authentication/v1"
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -143,118 +137,6 @@ func TestFunctionErrorsAreResults(t *testing.T) {
 				t.Errorf("want an error result saying %q, got:\n%s", tc.want, r.Stdout)
 			}
 		})
-	}
-}
-
-// TestArgoCDPluginGenerate is acceptance 2: the ConfigManagementPlugin's
-// init and generate commands, run as the cmp sidecar runs them (in the
-// chart's directory, with the ARGOCD_* environment and the sidecar's
-// environment from repo-server-patch.yaml), reach the real API server with
-// the read-only ServiceAccount's token through examples/argocd's kubeconfig
-// and print only manifests, with the live claim's fields filled in.
-func TestArgoCDPluginGenerate(t *testing.T) {
-	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
-	secrets, tmp := t.TempDir(), t.TempDir()
-	serviceAccount := applyArgoCDRBAC(t, h)
-	token, err := h.c.Client.CoreV1().ServiceAccounts(h.ns).CreateToken(t.Context(), serviceAccount, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("requesting the ServiceAccount's token: %v", err)
-	}
-	// What the projected volume holds in the pod, pointing at this cluster.
-	inPod := strings.NewReplacer("/var/run/secrets/pvc-guard", secrets, "https://kubernetes.default.svc", h.c.Config.Host, "/tmp", tmp)
-	writeOutput(t, filepath.Join(secrets, "token"), token.Status.Token)
-	writeOutput(t, filepath.Join(secrets, "ca.crt"), string(h.c.Config.CAData))
-	writeOutput(t, filepath.Join(secrets, "kubeconfig"), inPod.Replace(exampleConfigMapData(t, "kubeconfig.yaml", "kubeconfig")))
-
-	chart, err := filepath.Abs(appChart)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		"PATH=" + tools(t, map[string]string{"helm": h.helm.Bin, "pvc-guard": pvcGuardBinary(t)}) + ":/usr/bin:/bin",
-		"HOME=" + t.TempDir(),
-		"ARGOCD_APP_NAME=" + h.release,
-		"ARGOCD_APP_NAMESPACE=" + h.ns,
-		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567",
-		"ARGOCD_APP_SOURCE_PATH=testdata/charts/app",
-		"ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/apps.git",
-		"ARGOCD_APP_SOURCE_TARGET_REVISION=main",
-		"KUBE_VERSION=1.34",
-	}
-	for _, e := range sidecar(t).Env {
-		env = append(env, e.Name+"="+inPod.Replace(e.Value))
-	}
-	plugin := examplePlugin(t)
-	for _, step := range []struct {
-		name string
-		cmd  pluginCommand
-	}{{"init", plugin.Spec.Init}, {"generate", plugin.Spec.Generate}} {
-		cmd := exec.Command(step.cmd.Command[0], append(step.cmd.Command[1:], step.cmd.Args...)...)
-		cmd.Dir = chart
-		r := run(cmd, env, "")
-		out := succeeded(t, "plugin "+step.name, nil, r)
-		if step.name == "init" {
-			continue
-		}
-		assertOnlyManifests(t, out)
-		assertVolumeName(t, out, h)
-		if !strings.Contains(r.Stderr, h.ns+"/"+h.claimName()+" spec.volumeName") {
-			t.Errorf("pvc-guard's summary is missing from stderr:\n%s", r.Stderr)
-		}
-	}
-}
-
-// TestArgoCDComponentWiring builds examples/argocd as a kustomize Component
-// over a stand-in argocd-repo-server and checks that the token, the CA and
-// the kubeconfig reach the sidecar where the kubeconfig names them, that the
-// pod runs as the ServiceAccount rbac.yaml binds, and that the sidecar
-// serves plugin.yaml.
-func TestArgoCDComponentWiring(t *testing.T) {
-	pod := argoCDPod(t)
-	sc := sidecar(t)
-	kubeconfig := envValue(sc.Env, "KUBECONFIG")
-	mountDir := filepath.Dir(kubeconfig)
-	var projected *corev1.ProjectedVolumeSource
-	for _, m := range sc.VolumeMounts {
-		if m.MountPath == mountDir {
-			projected = volumeNamed(pod.Spec.Volumes, m.Name).Projected
-		}
-	}
-	if projected == nil {
-		t.Fatalf("no projected volume mounted at %s, the directory of KUBECONFIG", mountDir)
-	}
-	files := map[string]string{} // path in the volume -> where it comes from
-	for _, source := range projected.Sources {
-		switch {
-		case source.ServiceAccountToken != nil:
-			files[source.ServiceAccountToken.Path] = "token"
-		case source.ConfigMap != nil:
-			for _, item := range source.ConfigMap.Items {
-				files[item.Path] = source.ConfigMap.Name + "/" + item.Key
-			}
-		}
-	}
-	config := exampleConfigMapData(t, "kubeconfig.yaml", "kubeconfig")
-	want := map[string]string{
-		filepath.Base(kubeconfig): "pvc-guard-kubeconfig/kubeconfig",
-		"token":                   "token",
-		"ca.crt":                  "kube-root-ca.crt/ca.crt",
-	}
-	for path, source := range want {
-		if files[path] != source {
-			t.Errorf("the projected volume's %s comes from %q, want %q", path, files[path], source)
-		}
-		if path != filepath.Base(kubeconfig) && !strings.Contains(config, filepath.Join(mountDir, path)) {
-			t.Errorf("the kubeconfig does not name %s", filepath.Join(mountDir, path))
-		}
-	}
-	if pod.Spec.ServiceAccountName != "pvc-guard-cmp" || pod.Spec.AutomountServiceAccountToken == nil || *pod.Spec.AutomountServiceAccountToken {
-		t.Errorf("pod runs as %q with automount %v; want pvc-guard-cmp with no automounted token", pod.Spec.ServiceAccountName, pod.Spec.AutomountServiceAccountToken)
-	}
-	if !slices.ContainsFunc(sc.VolumeMounts, func(m corev1.VolumeMount) bool {
-		return m.MountPath == "/home/argocd/cmp-server/config/plugin.yaml" && m.SubPath == "plugin.yaml"
-	}) {
-		t.Errorf("plugin.yaml is not mounted where argocd-cmp-server reads it")
 	}
 }
 
@@ -479,21 +361,6 @@ func assertVolumeName(t *testing.T, stream string, h *history) {
 	}
 }
 
-// assertOnlyManifests checks that every document of out is a Kubernetes
-// object: Argo CD reads generate's whole stdout as manifests.
-func assertOnlyManifests(t *testing.T, out string) {
-	t.Helper()
-	nodes, err := (&kio.ByteReader{Reader: strings.NewReader(out), OmitReaderAnnotations: true, DisableUnwrapping: true}).Read()
-	if err != nil || len(nodes) == 0 {
-		t.Fatalf("generate's stdout is not a manifest stream (%v):\n%s", err, out)
-	}
-	for _, node := range nodes {
-		if node.GetApiVersion() == "" || node.GetKind() == "" || node.GetName() == "" {
-			t.Errorf("not a Kubernetes object in generate's stdout:\n%s", node.MustString())
-		}
-	}
-}
-
 // documents counts the YAML documents of a stream.
 func documents(t *testing.T, stream string) int {
 	t.Helper()
@@ -524,74 +391,6 @@ func readExample(t *testing.T, dir, name string) string {
 	return string(data)
 }
 
-// exampleConfigMapData returns one data entry of a ConfigMap in examples/argocd.
-func exampleConfigMapData(t *testing.T, file, key string) string {
-	t.Helper()
-	var cm corev1.ConfigMap
-	if err := yaml.Unmarshal([]byte(readExample(t, argoCDExample, file)), &cm); err != nil {
-		t.Fatal(err)
-	}
-	return cm.Data[key]
-}
-
-// pluginCommand is a command of a ConfigManagementPlugin.
-type pluginCommand struct {
-	Command []string `json:"command"`
-	Args    []string `json:"args"`
-}
-
-func examplePlugin(t *testing.T) (plugin struct {
-	Spec struct {
-		Init     pluginCommand `json:"init"`
-		Generate pluginCommand `json:"generate"`
-	} `json:"spec"`
-}) {
-	t.Helper()
-	if err := yaml.Unmarshal([]byte(readExample(t, argoCDExample, "plugin.yaml")), &plugin); err != nil {
-		t.Fatal(err)
-	}
-	if len(plugin.Spec.Generate.Command) == 0 {
-		t.Fatal("plugin.yaml has no generate command")
-	}
-	return plugin
-}
-
-// applyArgoCDRBAC creates examples/rbac.yaml's ClusterRole and
-// examples/argocd/rbac.yaml's ServiceAccount and binding in the test's
-// namespace (cluster-wide names made unique to the test) and returns the
-// ServiceAccount's name.
-func applyArgoCDRBAC(t *testing.T, h *history) string {
-	t.Helper()
-	ctx, rbac := t.Context(), h.c.Client.RbacV1()
-	unique := func(name string) string { return name + "-" + h.ns }
-	var serviceAccount string
-	for _, obj := range decodeObjects(t, readExample(t, "../examples", "rbac.yaml")+"\n---\n"+readExample(t, argoCDExample, "rbac.yaml")) {
-		var err error
-		switch o := obj.(type) {
-		case *rbacv1.ClusterRole:
-			o.Name = unique(o.Name)
-			_, err = rbac.ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-			t.Cleanup(func() { _ = rbac.ClusterRoles().Delete(ctx, o.Name, metav1.DeleteOptions{}) })
-		case *corev1.ServiceAccount:
-			serviceAccount, o.Namespace = o.Name, h.ns
-			_, err = h.c.Client.CoreV1().ServiceAccounts(h.ns).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.ClusterRoleBinding:
-			o.Name, o.RoleRef.Name = unique(o.Name), unique(o.RoleRef.Name)
-			for i := range o.Subjects {
-				o.Subjects[i].Namespace = h.ns
-			}
-			_, err = rbac.ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-			t.Cleanup(func() { _ = rbac.ClusterRoleBindings().Delete(ctx, o.Name, metav1.DeleteOptions{}) })
-		default:
-			t.Fatalf("unexpected object in the RBAC examples: %T", obj)
-		}
-		if err != nil {
-			t.Fatalf("creating %T: %v", obj, err)
-		}
-	}
-	return serviceAccount
-}
-
 func decodeObjects(t *testing.T, stream string) []any {
 	t.Helper()
 	var objects []any
@@ -603,83 +402,4 @@ func decodeObjects(t *testing.T, stream string) []any {
 		objects = append(objects, obj)
 	}
 	return objects
-}
-
-// argoCDPod is the repo server's pod template once examples/argocd, as a
-// Component, has patched a stand-in for Argo CD's argocd-repo-server.
-func argoCDPod(t *testing.T) corev1.PodTemplateSpec {
-	t.Helper()
-	dir := t.TempDir()
-	component, err := filepath.Abs(argoCDExample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel, err := filepath.Rel(dir, component)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeOutput(t, filepath.Join(dir, "kustomization.yaml"), "namespace: argocd\nresources: [repo-server.yaml]\ncomponents: ["+rel+"]\n")
-	writeOutput(t, filepath.Join(dir, "repo-server.yaml"), standInRepoServer)
-	built, err := gitopstest.Build(dir)
-	if err != nil {
-		t.Fatalf("building the Component: %v", err)
-	}
-	for _, obj := range decodeObjects(t, string(built)) {
-		if d, ok := obj.(*appsv1.Deployment); ok && d.Name == "argocd-repo-server" {
-			return d.Spec.Template
-		}
-	}
-	t.Fatal("the build has no argocd-repo-server Deployment")
-	return corev1.PodTemplateSpec{}
-}
-
-// standInRepoServer has what the pvc-guard sidecar relies on in Argo CD's
-// argocd-repo-server: the var-files and plugins volumes, no token.
-const standInRepoServer = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: argocd-repo-server
-spec:
-  selector: {matchLabels: {app.kubernetes.io/name: argocd-repo-server}}
-  template:
-    metadata: {labels: {app.kubernetes.io/name: argocd-repo-server}}
-    spec:
-      serviceAccountName: argocd-repo-server
-      automountServiceAccountToken: false
-      containers:
-        - name: argocd-repo-server
-          image: quay.io/argoproj/argocd
-      volumes:
-        - {name: var-files, emptyDir: {}}
-        - {name: plugins, emptyDir: {}}
-`
-
-// sidecar is the pvc-guard container of the patched repo server.
-func sidecar(t *testing.T) corev1.Container {
-	t.Helper()
-	for _, c := range argoCDPod(t).Spec.Containers {
-		if c.Name == "pvc-guard" {
-			return c
-		}
-	}
-	t.Fatal("repo-server-patch.yaml adds no pvc-guard container")
-	return corev1.Container{}
-}
-
-func volumeNamed(volumes []corev1.Volume, name string) corev1.Volume {
-	for _, v := range volumes {
-		if v.Name == name {
-			return v
-		}
-	}
-	return corev1.Volume{}
-}
-
-func envValue(env []corev1.EnvVar, name string) string {
-	for _, e := range env {
-		if e.Name == name {
-			return e.Value
-		}
-	}
-	return ""
 }
