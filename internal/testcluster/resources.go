@@ -132,17 +132,28 @@ func (c *Cluster) CreateStorageClass(t testing.TB, opts StorageClassOptions) *st
 // WaitForClaimBound waits until the claim ns/name is Bound and returns it.
 func (c *Cluster) WaitForClaimBound(t testing.TB, ns, name string) *corev1.PersistentVolumeClaim {
 	t.Helper()
+	claim, err := c.waitForClaimBound(t.Context(), ns, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return claim
+}
+
+// waitForClaimBound waits until the claim ns/name is Bound. On a timeout it
+// returns the claim as last seen (nil if it never appeared) and an error
+// that says so.
+func (c *Cluster) waitForClaimBound(ctx context.Context, ns, name string) (*corev1.PersistentVolumeClaim, error) {
 	var claim *corev1.PersistentVolumeClaim
-	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, BindTimeout, true,
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, BindTimeout, true,
 		func(ctx context.Context) (bool, error) {
-			var err error
-			claim, err = c.Client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
+			live, err := c.Client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
 				return false, nil // Helm or the test may not have created it yet
 			}
 			if err != nil {
 				return false, err
 			}
+			claim = live
 			return claim.Status.Phase == corev1.ClaimBound, nil
 		})
 	if err != nil {
@@ -150,9 +161,9 @@ func (c *Cluster) WaitForClaimBound(t testing.TB, ns, name string) *corev1.Persi
 		if claim != nil {
 			state = fmt.Sprintf("phase %q, volumeName %q", claim.Status.Phase, claim.Spec.VolumeName)
 		}
-		t.Fatalf("claim %s/%s not bound within %s (%s): %v", ns, name, BindTimeout, state, err)
+		return claim, fmt.Errorf("claim %s/%s not bound within %s (%s): %w", ns, name, BindTimeout, state, err)
 	}
-	return claim
+	return claim, nil
 }
 
 // deleteLater deletes a cluster object at the end of a test without waiting
