@@ -4,12 +4,10 @@ import (
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
@@ -26,7 +24,11 @@ func TestLiveClusterReadsKinds(t *testing.T) {
 	c := testcluster.Get(t)
 	ns := c.Namespace(t)
 	ctx := t.Context()
-	sts := createStatefulSet(t, c, ns, "db")
+	sts, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx,
+		testcluster.NewStatefulSet(t, testcluster.StatefulSetOptions{Name: "db"}), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating a StatefulSet: %v", err)
+	}
 	pv := c.CreateHostPathPV(t, testcluster.VolumeOptions{})
 	admin, err := live.NewCluster(c.Config)
 	if err != nil {
@@ -75,37 +77,6 @@ func TestLiveClusterReadsKinds(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-}
-
-// createStatefulSet creates a one-replica StatefulSet with a claim
-// template. No kubelet runs, so no pod ever starts.
-func createStatefulSet(t *testing.T, c *testcluster.Cluster, ns, name string) *appsv1.StatefulSet {
-	t.Helper()
-	labels := map[string]string{"app": name}
-	sts := &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.StatefulSetSpec{
-			Selector:            &metav1.LabelSelector{MatchLabels: labels},
-			ServiceName:         name,
-			PodManagementPolicy: appsv1.ParallelPodManagement,
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/app:1"}}},
-			},
-			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
-				ObjectMeta: metav1.ObjectMeta{Name: "data"},
-				Spec: corev1.PersistentVolumeClaimSpec{
-					AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-					Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-				},
-			}},
-		},
-	}
-	sts, err := c.Client.AppsV1().StatefulSets(ns).Create(t.Context(), sts, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("creating a StatefulSet: %v", err)
-	}
-	return sts
 }
 
 // claimReaderConfig returns a client config for a new ServiceAccount of ns
