@@ -121,7 +121,21 @@ func decodeClaim(node *yaml.RNode) (*corev1.PersistentVolumeClaim, error) {
 }
 
 // SameClaims compares two sets of claims as the API server would, quantities
-// by value.
+// by value and after its defaulting: a claim without volumeMode is stored as
+// Filesystem, so a patch that pins the live Filesystem changes nothing.
 func SameClaims(a, b map[renderer.ObjectKey]*corev1.PersistentVolumeClaim) bool {
-	return equality.Semantic.DeepEqual(a, b)
+	return equality.Semantic.DeepEqual(defaulted(a), defaulted(b))
+}
+
+func defaulted(claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim) map[renderer.ObjectKey]*corev1.PersistentVolumeClaim {
+	out := make(map[renderer.ObjectKey]*corev1.PersistentVolumeClaim, len(claims))
+	for key, claim := range claims {
+		claim = claim.DeepCopy()
+		if claim.Spec.VolumeMode == nil {
+			mode := corev1.PersistentVolumeFilesystem
+			claim.Spec.VolumeMode = &mode
+		}
+		out[key] = claim
+	}
+	return out
 }
