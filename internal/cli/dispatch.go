@@ -150,6 +150,12 @@ func (o *RollbackDispatchOptions) Run() error {
 			return fmt.Errorf("running %s: %w", o.binary, err)
 		}
 	}
+	return o.runChild()
+}
+
+// runChild runs pvc-guard-rollback as a child process and passes its exit
+// code on.
+func (o *RollbackDispatchOptions) runChild() error {
 	cmd := exec.Command(o.binary, o.Args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.In, o.Out, o.ErrOut
 	err := cmd.Run()

@@ -20,19 +20,22 @@ import (
 type HelmRunOptions struct {
 	Streams
 	Verb string   // "upgrade" or "install"
-	Args []string // everything after the verb, passed to Helm untouched
+	Args []string // everything after the verb, as the user wrote it
 
-	helmBin     string
-	namespace   string
-	kubeContext string
+	// RollbackOnFailure is --rollback-on-failure or --atomic, which
+	// pvc-guard carries out itself (rollbackonfailure.go).
+	RollbackOnFailure bool
+
+	helmBin string
+	major   string // "v3" or "v4"
+	helm    *helmArgs
+	// rollback runs `pvc-guard rollback` when RollbackOnFailure needs it.
+	rollback *RollbackDispatchOptions
 }
 
 // NewHelmRunCommand builds `pvc-guard upgrade` or `pvc-guard install`.
-// Flags are not parsed: every argument goes to Helm as the user wrote it.
-// As a Helm plugin (`helm pvc-guard upgrade ...`), Helm has already taken
-// its global flags (-n, --kube-context, --kubeconfig) and passes them in
-// HELM_NAMESPACE, HELM_KUBECONTEXT and KUBECONFIG, which the renderer
-// inherits.
+// Flags are not parsed by cobra: every argument goes to Helm as the user
+// wrote it, except the few pvc-guard owns (helmargs.go).
 func NewHelmRunCommand(streams Streams, verb string) *cobra.Command {
 	o := &HelmRunOptions{Streams: streams, Verb: verb}
 	return &cobra.Command{
@@ -40,20 +43,41 @@ func NewHelmRunCommand(streams Streams, verb string) *cobra.Command {
 		Short: "Run helm " + verb + " with pvc-guard as its post-renderer",
 		Long: `Run "helm ` + verb + `" with the same arguments, with pvc-guard wired in as the
 post-renderer the way the running Helm needs it: the pvc-guard binary for
-Helm 3, the pvc-guard-render plugin for Helm 4. The namespace and
-kube-context given to Helm reach pvc-guard too. Because Helm hides a
+Helm 3, the pvc-guard-render plugin for Helm 4. Because Helm hides a
 post-renderer's messages, what pvc-guard preserved (or why it refused) is
 printed after Helm finishes.
 
+The renderer reads the cluster Helm reads, as Helm: it gets the namespace
+and identity flags given to Helm (-n, --kube-context, --kubeconfig,
+--kube-token, --kube-apiserver, --kube-as-user, --kube-as-group,
+--kube-ca-file, --kube-tls-server-name, --kube-insecure-skip-tls-verify),
+read as Helm reads its command line, and Helm's environment.
+
+Every argument goes to Helm unchanged except the flags pvc-guard owns,
+which it takes out and carries out itself. A flag of Helm's own keeps its
+name and meaning and is owned only where Helm cannot do it right with a
+post-renderer; pvc-guard's other flags have names no Helm uses.
+
+` + ownedFlagsHelp() + `
+Helm's automatic rollback is never post-rendered, so Helm's own --atomic
+would replay the old manifest and be refused ("spec is immutable"). Here
+Helm runs without it, waiting as --atomic implies (Helm 3: --wait; Helm 4:
+the watcher unless --wait names another strategy); when the run recorded a
+failed revision, pvc-guard rolls back with "pvc-guard rollback" to the
+revision Helm would pick (the newest deployed or superseded), waiting as
+Helm's rollback does, or uninstalls a failed install, as Helm does.
+--cleanup-on-fail goes to Helm, which cleans up before the rollback.
+
 Helm is $HELM_BIN (set when run as "helm pvc-guard"), else "helm" on PATH.`,
-		Example:            `  helm pvc-guard ` + verb + ` grafana grafana/grafana -n monitoring --set persistence.size=20Gi`,
+		Example: `  helm pvc-guard ` + verb + ` grafana grafana/grafana -n monitoring --set persistence.size=20Gi
+  pvc-guard ` + verb + ` grafana grafana/grafana -n monitoring --kube-context prod --atomic --timeout 10m`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			if wantsHelp(args) {
 				return cmd.Help()
 			}
 			o.Args = args
-			if err := o.Complete(); err != nil {
+			if err := o.Complete(cmd.Context()); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
@@ -64,33 +88,46 @@ Helm is $HELM_BIN (set when run as "helm pvc-guard"), else "helm" on PATH.`,
 	}
 }
 
-// Complete reads Helm's plugin environment.
-func (o *HelmRunOptions) Complete() error {
+// Complete finds Helm and its major version, and reads the arguments as
+// that Helm reads them.
+func (o *HelmRunOptions) Complete(ctx context.Context) error {
 	o.helmBin = os.Getenv("HELM_BIN")
 	if o.helmBin == "" {
 		o.helmBin = "helm"
 	}
-	o.namespace = os.Getenv("HELM_NAMESPACE")
-	o.kubeContext = os.Getenv("HELM_KUBECONTEXT")
-	return nil
-}
-
-// Validate refuses a second post-renderer: Helm takes only one.
-func (o *HelmRunOptions) Validate() error {
-	for _, arg := range o.Args {
-		if arg == "--post-renderer" || strings.HasPrefix(arg, "--post-renderer=") {
-			return fmt.Errorf("helm pvc-guard %s sets --post-renderer itself; run helm %s directly to use another one", o.Verb, o.Verb)
-		}
-	}
-	return nil
-}
-
-// Run runs Helm, then reports what pvc-guard did.
-func (o *HelmRunOptions) Run(ctx context.Context) error {
 	major, err := o.helmMajorVersion(ctx)
 	if err != nil {
 		return err
 	}
+	o.major = major
+	if o.helm, err = readHelmArgs(o, major, o.Verb, o.Args); err != nil {
+		return err
+	}
+	if o.RollbackOnFailure {
+		o.rollback = &RollbackDispatchOptions{Streams: o.Streams}
+		return o.rollback.Complete()
+	}
+	return nil
+}
+
+// Validate refuses a second post-renderer (Helm takes only one) and what
+// --rollback-on-failure cannot work with.
+func (o *HelmRunOptions) Validate() error {
+	if _, ok := o.helm.value("post-renderer"); ok {
+		return fmt.Errorf("pvc-guard %s sets --post-renderer itself; run helm %s directly to use another one", o.Verb, o.Verb)
+	}
+	if o.RollbackOnFailure && o.helm.isTrue("generate-name") {
+		return fmt.Errorf("pvc-guard %s --atomic needs the release name to undo a failure: give it instead of --generate-name", o.Verb)
+	}
+	if o.RollbackOnFailure && len(o.helm.positional) == 0 {
+		return fmt.Errorf("pvc-guard %s --atomic: no release name in the arguments", o.Verb)
+	}
+	return nil
+}
+
+// Run runs Helm, reports what pvc-guard did, and undoes a failed run when
+// asked to.
+func (o *HelmRunOptions) Run(ctx context.Context) error {
 	reportDir, err := os.MkdirTemp("", "pvc-guard-report")
 	if err != nil {
 		return fmt.Errorf("creating a report directory: %w", err)
@@ -98,18 +135,37 @@ func (o *HelmRunOptions) Run(ctx context.Context) error {
 	defer os.RemoveAll(reportDir)
 	reportFile := filepath.Join(reportDir, "report.json")
 
-	postRenderer, err := o.postRendererFlags(ctx, major, reportFile)
+	postRenderer, err := o.postRendererFlags(ctx, reportFile)
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, o.helmBin, append(append([]string{o.Verb}, o.Args...), postRenderer...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.In, o.Out, o.ErrOut
-	helmErr := cmd.Run()
-	o.printReport(reportFile)
-	if helmErr != nil {
-		return fmt.Errorf("helm %s: %w", o.Verb, helmErr)
+	var undo *failureUndo
+	if o.RollbackOnFailure {
+		if undo, err = o.prepareUndo(ctx); err != nil {
+			return err
+		}
 	}
-	return nil
+	args := append(append([]string{o.Verb}, o.helm.pass...), postRenderer...)
+	if undo != nil {
+		args = append(args, undo.impliedWait...)
+	}
+	helmErr := o.helmCommand(ctx, args...).Run()
+	o.printReport(reportFile)
+	if helmErr == nil {
+		return nil
+	}
+	helmErr = fmt.Errorf("helm %s: %w", o.Verb, helmErr)
+	if undo != nil {
+		return undo.run(ctx, helmErr)
+	}
+	return helmErr
+}
+
+// helmCommand runs Helm with the standard streams.
+func (o *HelmRunOptions) helmCommand(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, o.helmBin, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.In, o.Out, o.ErrOut
+	return cmd
 }
 
 // helmMajorVersion asks Helm which major version it is.
@@ -128,17 +184,12 @@ func (o *HelmRunOptions) helmMajorVersion(ctx context.Context) (string, error) {
 }
 
 // postRendererFlags wires pvc-guard in: Helm 3 runs an executable, Helm 4
-// only a postrenderer/v1 plugin.
-func (o *HelmRunOptions) postRendererFlags(ctx context.Context, major, reportFile string) ([]string, error) {
-	rendererArgs := []string{"--report=" + reportFile}
-	if o.namespace != "" {
-		rendererArgs = append(rendererArgs, "--namespace="+o.namespace)
-	}
-	if o.kubeContext != "" {
-		rendererArgs = append(rendererArgs, "--kube-context="+o.kubeContext)
-	}
+// only a postrenderer/v1 plugin. The renderer inherits Helm's environment
+// (HELM_NAMESPACE, KUBECONFIG, ...) and gets the identity flags given.
+func (o *HelmRunOptions) postRendererFlags(ctx context.Context, reportFile string) ([]string, error) {
+	rendererArgs := append([]string{"--report=" + reportFile}, o.helm.identity...)
 	var flags []string
-	switch major {
+	switch o.major {
 	case "v3":
 		self, err := os.Executable()
 		if err != nil {

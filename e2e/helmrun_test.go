@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+)
+
+// helmRun is `pvc-guard upgrade|install` run directly (not as a plugin),
+// with a real helm as $HELM_BIN.
+type helmRun struct {
+	*testcluster.Helm
+	t  *testing.T
+	ns string
+}
+
+func newHelmRun(t *testing.T, c *testcluster.Cluster, version testcluster.HelmVersion) *helmRun {
+	t.Helper()
+	r := &helmRun{Helm: c.Helm(t, version), t: t, ns: c.Namespace(t)}
+	if version == testcluster.Helm4 {
+		r.MustRun("plugin", "install", filepath.Join(repoRoot, "plugins", "pvc-guard-render"))
+	}
+	return r
+}
+
+// pvcGuard runs pvc-guard with Helm's environment plus env.
+func (r *helmRun) pvcGuard(env []string, args ...string) testcluster.Result {
+	r.t.Helper()
+	cmd := exec.CommandContext(r.t.Context(), pvcGuardBinary(r.t), args...)
+	cmd.Env = append(append(r.Env, "HELM_BIN="+r.Bin), env...)
+	res := runCommand(cmd)
+	r.t.Logf("$ pvc-guard %s (%v)\n%s%s", strings.Join(args, " "), res.Err, res.Stdout, res.Stderr)
+	return res
+}
+
+func (r *helmRun) history(release string) []revision {
+	r.t.Helper()
+	var revs []revision
+	if err := json.Unmarshal([]byte(r.MustRun("history", release, "-n", r.ns, "-o", "json")), &revs); err != nil {
+		r.t.Fatalf("reading history: %v", err)
+	}
+	return revs
+}
+
+// TestHelmRunReadsHelmsNamespace is issue 10 items 1 and 2: a decoy claim
+// dec-data is bound in "default", the kubeconfig's namespace; `pvc-guard
+// install dec CHART -n target` must read claims in target, as Helm does,
+// and so not copy the decoy's volumeName into the new claim. KUBECONFIG is
+// a list whose first file is missing, as Helm and kubectl accept it.
+func TestHelmRunReadsHelmsNamespace(t *testing.T) {
+	c := testcluster.Get(t)
+	for _, tc := range []struct {
+		helm      testcluster.HelmVersion
+		namespace func(ns string) []string
+	}{
+		{testcluster.Helm3, func(ns string) []string { return []string{"-n", ns} }},
+		{testcluster.Helm4, func(ns string) []string { return []string{"--namespace=" + ns} }},
+	} {
+		// One after the other: both use the claim default/dec-data.
+		t.Run(string(tc.helm), func(t *testing.T) {
+			r := newHelmRun(t, c, tc.helm)
+			decoy := bindClaim(t, c, "default", "dec-data")
+			t.Cleanup(func() {
+				c.Client.CoreV1().PersistentVolumeClaims("default").Delete(t.Context(), decoy.Name, metav1.DeleteOptions{})
+			})
+			kubeconfig := "KUBECONFIG=" + filepath.Join(t.TempDir(), "missing") + string(filepath.ListSeparator) + c.Kubeconfig
+			res := r.pvcGuard([]string{kubeconfig}, append([]string{"install", "dec", appChart}, tc.namespace(r.ns)...)...)
+			if res.Err != nil {
+				t.Fatalf("pvc-guard install: %v\n%s%s", res.Err, res.Stdout, res.Stderr)
+			}
+			claim, err := c.Client.CoreV1().PersistentVolumeClaims(r.ns).Get(t.Context(), "dec-data", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if claim.Spec.VolumeName != "" {
+				t.Errorf("the new claim %s/dec-data got volumeName %q: the renderer read the decoy in default", r.ns, claim.Spec.VolumeName)
+			}
+			if !strings.Contains(res.Stderr, "0 live") {
+				t.Errorf("the summary should find no live claim in %s:\n%s", r.ns, res.Stderr)
+			}
+			assertUnchanged(t, c.Client, decoy)
+		})
+	}
+}
+
+// TestHelmRunRollbackOnFailure is issue 10 item 3: an upgrade through
+// `pvc-guard upgrade --atomic` (Helm 4: --rollback-on-failure) times out
+// waiting for a Deployment that never becomes ready. Helm's own automatic
+// rollback would replay revision 1 without the claim's volumeName and be
+// refused; pvc-guard's ends deployed at "Rollback to 1" with the same claim.
+func TestHelmRunRollbackOnFailure(t *testing.T) {
+	cases := []struct {
+		name  string
+		helm  testcluster.HelmVersion
+		flags []string
+		owned string
+	}{
+		{"helm3 --atomic", testcluster.Helm3, nil, "--atomic"},
+		{"helm4 --rollback-on-failure", testcluster.Helm4, []string{"--server-side=false"}, "--rollback-on-failure"},
+		{"helm4 --atomic", testcluster.Helm4, []string{"--server-side=false"}, "--atomic"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := testcluster.Get(t)
+			r := newHelmRun(t, c, tc.helm)
+			c.CreateHostPathPV(t, testcluster.VolumeOptions{StorageClassName: "manual", ClaimNamespace: r.ns, ClaimName: "app-data"})
+			r.MustRun(append([]string{"install", "app", appChart, "-n", r.ns}, tc.flags...)...)
+			claim := c.WaitForClaimBound(t, r.ns, "app-data")
+
+			res := r.pvcGuard(nil, append([]string{"upgrade", "app", appChart, "-n", r.ns, tc.owned, "--timeout", "5s", "--set", "neverReady=true"}, tc.flags...)...)
+			if res.Err == nil {
+				t.Fatal("the upgrade succeeded; it must time out")
+			}
+			if want := "release app failed, and has been rolled back to revision 1 by pvc-guard rollback"; !strings.Contains(res.Stderr, want) {
+				t.Errorf("stderr lacks %q", want)
+			}
+			revs := r.history("app")
+			var got []string
+			for _, rev := range revs {
+				got = append(got, fmt.Sprintf("%d %s", rev.Revision, rev.Status))
+			}
+			if want := "1 superseded, 2 failed, 3 deployed"; strings.Join(got, ", ") != want || revs[2].Description != "Rollback to 1" {
+				t.Errorf("history %v (last: %q), want %s, the last \"Rollback to 1\"", got, revs[len(revs)-1].Description, want)
+			}
+			assertUnchanged(t, c.Client, claim)
+			if _, err := c.Client.AppsV1().Deployments(r.ns).Get(t.Context(), "app-never-ready", metav1.GetOptions{}); err == nil {
+				t.Error("the failed revision's Deployment survived the rollback")
+			}
+		})
+	}
+}
