@@ -1,14 +1,19 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/pvc-guard/pvc-guard/internal/testcluster"
 )
@@ -67,9 +72,7 @@ func TestHelmRunReadsHelmsNamespace(t *testing.T) {
 		t.Run(string(tc.helm), func(t *testing.T) {
 			r := newHelmRun(t, c, tc.helm)
 			decoy := bindClaim(t, c, "default", "dec-data")
-			t.Cleanup(func() {
-				c.Client.CoreV1().PersistentVolumeClaims("default").Delete(t.Context(), decoy.Name, metav1.DeleteOptions{})
-			})
+			t.Cleanup(func() { deleteClaim(t, c, decoy) })
 			kubeconfig := "KUBECONFIG=" + filepath.Join(t.TempDir(), "missing") + string(filepath.ListSeparator) + c.Kubeconfig
 			res := r.pvcGuard([]string{kubeconfig}, append([]string{"install", "dec", appChart}, tc.namespace(r.ns)...)...)
 			if res.Err != nil {
@@ -135,5 +138,23 @@ func TestHelmRunRollbackOnFailure(t *testing.T) {
 				t.Error("the failed revision's Deployment survived the rollback")
 			}
 		})
+	}
+}
+
+// deleteClaim deletes a claim and waits until it is gone (the protection
+// finalizer makes a delete asynchronous), so its name can be reused.
+func deleteClaim(t *testing.T, c *testcluster.Cluster, claim *corev1.PersistentVolumeClaim) {
+	ctx := context.Background() // t.Context() is done once cleanups run
+	claims := c.Client.CoreV1().PersistentVolumeClaims(claim.Namespace)
+	if err := claims.Delete(ctx, claim.Name, metav1.DeleteOptions{}); err != nil {
+		t.Errorf("deleting claim %s/%s: %v", claim.Namespace, claim.Name, err)
+		return
+	}
+	gone := func(ctx context.Context) (bool, error) {
+		_, err := claims.Get(ctx, claim.Name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, gone); err != nil {
+		t.Errorf("waiting for claim %s/%s to be deleted: %v", claim.Namespace, claim.Name, err)
 	}
 }
