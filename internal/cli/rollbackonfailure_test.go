@@ -36,6 +36,7 @@ func TestRollbackOnFailure(t *testing.T) {
 		before, after string // history JSON; "" for none
 		wantHelm      string // the log of Helm's runs
 		wantRollback  string // the fake pvc-guard-rollback's arguments; "" for not run
+		rollbackCode  int    // its exit code
 		wantErr       string
 	}{
 		{
@@ -47,6 +48,19 @@ func TestRollbackOnFailure(t *testing.T) {
 				"--post-renderer-args=--report=REPORT --post-renderer-args=--namespace=apps --wait\n",
 			wantRollback: "app 2 --wait=legacy --namespace=apps --no-hooks --force-replace --timeout=5s",
 			wantErr:      "release app failed, and has been rolled back to revision 2 by pvc-guard rollback due to --atomic being set: helm upgrade: exit status 1",
+		},
+		{
+			name:   "the rollback fails too: the release's state and what to run",
+			args:   []string{"upgrade", "app", "./chart", "--atomic", "--kube-token", "secret"},
+			before: `[{"revision":1,"status":"deployed"}]`,
+			after:  `[{"revision":1,"status":"deployed"},{"revision":2,"status":"failed","description":"Upgrade \"app\" failed"}]`,
+			wantHelm: "upgrade app ./chart --kube-token secret --post-renderer PVC_GUARD --post-renderer-args=render " +
+				"--post-renderer-args=--report=REPORT --post-renderer-args=--kube-token=secret --wait\n",
+			wantRollback: "app 1 --wait=legacy --kube-token=secret",
+			rollbackCode: 3,
+			wantErr: "revision 2 of app failed, and rolling back to revision 1 with pvc-guard rollback failed too: pvc-guard rollback exited with status 3 (its message is above).\n" +
+				`The release is not rolled back: its latest revision is 2, failed (Upgrade "app" failed); the cluster holds what revision 2 applied before it failed. ` +
+				"Fix the cause, then run: pvc-guard rollback app 1 --kube-token=$TOKEN",
 		},
 		{
 			name:   "Helm refused to start: no new revision, nothing to undo",
@@ -70,7 +84,7 @@ func TestRollbackOnFailure(t *testing.T) {
 			isolateEnv(t)
 			state, bin := t.TempDir(), t.TempDir()
 			helm := writeScript(t, filepath.Join(bin, "helm"), fakeHelm)
-			fakeRollback(t, bin, 0)
+			fakeRollback(t, bin, tt.rollbackCode)
 			t.Setenv("PATH", bin+string(os.PathListSeparator)+"/usr/bin:/bin") // the fakes first, then sh's tools
 			t.Setenv("STATE", state)
 			t.Setenv("HELM_BIN", helm)
