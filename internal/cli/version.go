@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -118,13 +119,10 @@ func (o *VersionOptions) Run() error {
 		_, err = o.Out.Write(data)
 		return err
 	}
-	_, err := fmt.Fprintf(o.Out, "%s (commit %s, %s, %s)\n", info.Version, orUnknown(info.GitCommit), info.GoVersion, info.Platform)
-	return err
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
+	details := []string{info.GoVersion, info.Platform}
+	if info.GitCommit != "" {
+		details = append([]string{strings.TrimSpace("commit " + info.GitCommit + " " + info.GitTreeState)}, details...)
 	}
-	return s
+	_, err := fmt.Fprintf(o.Out, "%s (%s)\n", info.Version, strings.Join(details, ", "))
+	return err
 }
