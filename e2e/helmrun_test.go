@@ -158,3 +158,24 @@ func deleteClaim(t *testing.T, c *testcluster.Cluster, claim *corev1.PersistentV
 		t.Errorf("waiting for claim %s/%s to be deleted: %v", claim.Namespace, claim.Name, err)
 	}
 }
+
+// TestHelmRunAtomicInstall: an install through `pvc-guard install --atomic`
+// that times out is uninstalled, as Helm's own --atomic does.
+func TestHelmRunAtomicInstall(t *testing.T) {
+	for _, version := range []testcluster.HelmVersion{testcluster.Helm3, testcluster.Helm4} {
+		t.Run(string(version), func(t *testing.T) {
+			t.Parallel()
+			r := newHelmRun(t, testcluster.Get(t), version)
+			res := r.pvcGuard(nil, "install", "app", appChart, "-n", r.ns, "--atomic", "--timeout", "5s", "--set", "neverReady=true", "--set", "claim.enabled=false")
+			if res.Err == nil {
+				t.Fatal("the install succeeded; it must time out")
+			}
+			if want := "release app failed, and has been uninstalled due to --atomic being set"; !strings.Contains(res.Stderr, want) {
+				t.Errorf("stderr lacks %q", want)
+			}
+			if h := r.Run("history", "app", "-n", r.ns); h.Err == nil || !strings.Contains(h.Stderr, "not found") {
+				t.Errorf("the release is still there: %v\n%s%s", h.Err, h.Stdout, h.Stderr)
+			}
+		})
+	}
+}
