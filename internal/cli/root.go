@@ -73,6 +73,7 @@ Without a subcommand pvc-guard runs "render".`,
 	root.AddCommand(
 		NewRenderCommand(streams),
 		NewRollbackDispatchCommand(streams),
+		NewAuditDispatchCommand(streams),
 		NewHelmRunCommand(streams, "upgrade"),
 		NewHelmRunCommand(streams, "install"),
 		NewFluxPatchesCommand(streams),

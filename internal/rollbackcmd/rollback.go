@@ -34,18 +34,22 @@ const rollbackExamples = `  # Roll back to the previous revision, keeping every 
   pvc-guard rollback grafana 1 -n monitoring --dry-run`
 
 // Execute runs `pvc-guard rollback` with args and returns the process exit
-// code.
+// code; args starting with cli.AuditArg run `pvc-guard audit` instead.
 func Execute(args []string, streams cli.Streams) int {
-	return cli.ExecuteCommand(NewRootCommand(streams), append([]string{"rollback"}, args...), streams)
+	command := "rollback"
+	if len(args) > 0 && args[0] == cli.AuditArg {
+		command, args = "audit", args[1:]
+	}
+	return cli.ExecuteCommand(NewRootCommand(streams), append([]string{command}, args...), streams)
 }
 
-// NewRootCommand is `pvc-guard` with rollback as its only command, so that
-// help and errors name the command as users type it: `pvc-guard rollback`.
+// NewRootCommand is `pvc-guard` with the commands that need Helm's SDK, so
+// that help and errors name them as users type them: `pvc-guard rollback`.
 func NewRootCommand(streams cli.Streams) *cobra.Command {
 	root := &cobra.Command{Use: "pvc-guard", SilenceUsage: true, SilenceErrors: true}
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
-	root.AddCommand(NewRollbackCommand(streams))
+	root.AddCommand(NewRollbackCommand(streams), NewAuditCommand(streams))
 	return root
 }
 
