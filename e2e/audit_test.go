@@ -1,0 +1,240 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/pvc-guard/pvc-guard/audit"
+	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+)
+
+// auditCase is a release history and the rollback to revision 1 that the
+// audit predicts, then stock Helm and pvc-guard perform.
+type auditCase struct {
+	name     string
+	scenario func(t *testing.T) *history
+	flags    []string // of audit and of both rollbacks, e.g. --force
+	// What the audit must predict, so that a test of an audit that says
+	// "ok" to everything fails.
+	wantStockOK bool
+	wantFields  []string // among the stock verdict's fields
+	wantMethod  audit.Method
+}
+
+func TestAuditPredictsRollbacks(t *testing.T) {
+	cases := []auditCase{
+		{name: "lookup adds volumeName (helm3)", scenario: func(t *testing.T) *history {
+			return newHistory(t, historyOptions{helm: testcluster.Helm3})
+		}, wantFields: []string{"spec.volumeName"}, wantMethod: audit.ClientSide},
+		{name: "shrink after a manual expansion (helm3)", scenario: expandedHistory,
+			wantFields: []string{"spec.resources.requests.storage", "spec.volumeName"}, wantMethod: audit.ClientSide},
+		{name: "--force (helm3)", scenario: func(t *testing.T) *history {
+			return newHistory(t, historyOptions{helm: testcluster.Helm3})
+		}, flags: []string{"--force"}, wantFields: []string{"spec.volumeName"}, wantMethod: audit.Replace},
+		// Server-side apply leaves volumeName alone when the applied
+		// configuration drops it: the binder co-owns it.
+		{name: "helm4 server-side apply", scenario: func(t *testing.T) *history {
+			return newHistory(t, historyOptions{helm: testcluster.Helm4})
+		}, wantStockOK: true, wantMethod: audit.ServerSide},
+		{name: "needs nothing (helm4 client-side)", scenario: claimlessHistory, wantStockOK: true, wantMethod: audit.ClientSide},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// A failed stock rollback changes state (a failed record, the
+			// objects it did patch): pvc-guard rolls back a fresh copy.
+			stockCopy, guardCopy := tc.scenario(t), tc.scenario(t)
+
+			before := snapshotNamespace(t, stockCopy)
+			predicted, elapsed := stockCopy.audit(t, tc.flags...)
+			if after := snapshotNamespace(t, stockCopy); !slices.Equal(before, after) {
+				t.Errorf("the audit changed the namespace:\nbefore %v\nafter  %v", before, after)
+			}
+			t.Logf("audit of 1 release with 2 revisions: %s", elapsed)
+			stock := rollbackTo1(t, predicted)
+			if stock.ApplyMethod != string(tc.wantMethod) || stock.Stock.Basis != audit.DryRun || stock.PvcGuard.Basis == audit.Rules {
+				t.Errorf("prediction = %+v, want apply method %s judged by dry runs", stock, tc.wantMethod)
+			}
+			if stock.Stock.OK != tc.wantStockOK || !containsAll(stock.Stock.Fields, tc.wantFields) || !stock.PvcGuard.OK {
+				t.Errorf("prediction = %+v, want stock ok=%v on %v, pvc-guard ok", stock, tc.wantStockOK, tc.wantFields)
+			}
+
+			r := stockCopy.helmRun(append([]string{"rollback", stockCopy.release, "1"}, tc.flags...)...)
+			if (r.Err == nil) != stock.Stock.OK {
+				t.Errorf("stock rollback: predicted ok=%v (%s), got %v\n%s", stock.Stock.OK, stock.Stock.Error, r.Err, r.Stderr)
+			}
+			guard := rollbackTo1(t, first(guardCopy.audit(t, tc.flags...)))
+			r = guardCopy.pvcGuard(append([]string{"rollback", guardCopy.release, "1"}, tc.flags...)...)
+			if (r.Err == nil) != guard.PvcGuard.OK {
+				t.Errorf("pvc-guard rollback: predicted ok=%v (%s), got %v\n%s", guard.PvcGuard.OK, guard.PvcGuard.Error, r.Err, r.Stderr)
+			}
+		})
+	}
+}
+
+// TestAuditWithReadOnlyRBAC is acceptance 3: without the write verbs dry
+// runs need, the prediction comes from pvc-guard's rules, marked as such.
+func TestAuditWithReadOnlyRBAC(t *testing.T) {
+	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
+	kubeconfig := h.readOnlyKubeconfig()
+	predicted, _ := h.audit(t, "--kubeconfig", kubeconfig)
+	got := rollbackTo1(t, predicted)
+	if got.Stock.Basis != audit.Rules || got.Stock.Note == "" || got.Stock.OK || !slices.Contains(got.Stock.Fields, "spec.volumeName") {
+		t.Errorf("stock prediction = %+v, want a rule-based refusal on spec.volumeName with a note", got.Stock)
+	}
+	table := h.pvcGuard("audit", h.release, "--kubeconfig", kubeconfig)
+	t.Logf("pvc-guard audit (exit %d):\n%s%s", exitCode(table.Err), table.Stdout, table.Stderr)
+	if !strings.Contains(table.Stdout, "rules") || exitCode(table.Err) != audit.ExitCovered {
+		t.Errorf("the table does not mark rule-based predictions, or exit code %d is not %d", exitCode(table.Err), audit.ExitCovered)
+	}
+	// pvc-guard's rewritten claim equals the live one: nothing to judge.
+	if got.PvcGuard.Basis != audit.Unchanged || !got.PvcGuard.OK {
+		t.Errorf("pvc-guard prediction = %+v, want ok with nothing to send", got.PvcGuard)
+	}
+}
+
+// claimlessHistory is a Helm 4 client-side release whose two revisions
+// differ in a ConfigMap only.
+func claimlessHistory(t *testing.T) *history {
+	c := testcluster.Get(t)
+	h := &history{t: t, c: c, ns: c.Namespace(t), helm: c.Helm(t, testcluster.Helm4), flags: []string{"--server-side=false"}, release: "app"}
+	h.helmOK("install", h.release, appChart, "--set", "claim.enabled=false")
+	h.helmOK("upgrade", h.release, appChart, "--set", "claim.enabled=false", "--set", "message=two")
+	return h
+}
+
+// expandedHistory: revision 1 installs a 1Gi claim of an expandable class,
+// someone grows it to 3Gi by hand, and revision 2 upgrades through
+// pvc-guard's post-renderer, which keeps 3Gi in the stored manifest.
+func expandedHistory(t *testing.T) *history {
+	c := testcluster.Get(t)
+	class := c.CreateStorageClass(t, testcluster.StorageClassOptions{AllowVolumeExpansion: true})
+	h := &history{t: t, c: c, ns: c.Namespace(t), helm: c.Helm(t, testcluster.Helm3), release: "app"}
+	c.CreateHostPathPV(t, testcluster.VolumeOptions{StorageClassName: class.Name, ClaimNamespace: h.ns, ClaimName: h.claimName()})
+	values := []string{"--set", "claim.storageClassName=" + class.Name}
+	h.helmOK(append([]string{"install", h.release, appChart}, values...)...)
+	h.claim = c.WaitForClaimBound(t, h.ns, h.claimName())
+	patch := []byte(`{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}`)
+	if _, err := c.Client.CoreV1().PersistentVolumeClaims(h.ns).Patch(t.Context(), h.claimName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatalf("expanding the claim by hand: %v", err)
+	}
+	h.helmOK(append([]string{"upgrade", h.release, appChart, "--set", "message=two",
+		"--post-renderer", pvcGuardBinary(t), "--post-renderer-args=--namespace=" + h.ns}, values...)...)
+	return h
+}
+
+// audit runs `pvc-guard audit RELEASE -o json`; exit codes 2 and 3 are
+// verdicts, not failures.
+func (h *history) audit(t *testing.T, args ...string) (*audit.Result, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	r := h.pvcGuard(append([]string{"audit", h.release, "-o", "json"}, args...)...)
+	elapsed := time.Since(start)
+	var exit *exec.ExitError
+	if r.Err != nil && (!errors.As(r.Err, &exit) || exit.ExitCode() == audit.ExitError) {
+		t.Fatalf("pvc-guard audit: %v\n%s", r.Err, r.Stderr)
+	}
+	var result audit.Result
+	if err := json.Unmarshal([]byte(r.Stdout), &result); err != nil {
+		t.Fatalf("reading the audit: %v\n%s", err, r.Stdout)
+	}
+	if code := exitCode(r.Err); code != result.ExitCode() {
+		t.Errorf("exit code %d, want %d for %s", code, result.ExitCode(), r.Stdout)
+	}
+	return &result, elapsed
+}
+
+func exitCode(err error) int {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	return 0
+}
+
+func first[A, B any](a A, _ B) A { return a }
+
+// rollbackTo1 is the prediction for revision 1 of the audit's one release.
+func rollbackTo1(t *testing.T, result *audit.Result) audit.Check {
+	t.Helper()
+	if len(result.Releases) != 1 {
+		t.Fatalf("audit found %d releases, want 1: %+v", len(result.Releases), result)
+	}
+	for _, rev := range result.Releases[0].Revisions {
+		if rev.Revision == 1 {
+			return rev.Check
+		}
+	}
+	t.Fatalf("audit has no prediction for revision 1: %+v", result.Releases[0])
+	return audit.Check{}
+}
+
+func containsAll(got, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// snapshotNamespace names every claim, ConfigMap and Secret (Helm's release
+// records) of the history's namespace with its resourceVersion.
+func snapshotNamespace(t *testing.T, h *history) []string {
+	t.Helper()
+	ctx, core := t.Context(), h.c.Client.CoreV1()
+	var objects []string
+	claims, err := core.PersistentVolumeClaims(h.ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range claims.Items {
+		objects = append(objects, "claim "+o.Name+"@"+o.ResourceVersion)
+	}
+	configMaps, err := core.ConfigMaps(h.ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range configMaps.Items {
+		objects = append(objects, "configmap "+o.Name+"@"+o.ResourceVersion)
+	}
+	secrets, err := core.Secrets(h.ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range secrets.Items {
+		objects = append(objects, "secret "+o.Name+"@"+o.ResourceVersion)
+	}
+	slices.Sort(objects)
+	return objects
+}
+
+// readOnlyKubeconfig is a kubeconfig for a ServiceAccount that may read
+// Helm's records and the release's objects, and write nothing.
+func (h *history) readOnlyKubeconfig() string {
+	h.t.Helper()
+	kubeconfig := h.unprivilegedKubeconfig()
+	ctx, rbac := h.t.Context(), h.c.Client.RbacV1()
+	read := []string{"get", "list"}
+	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "nobody", Namespace: h.ns}}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "read-only"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets", "configmaps", "persistentvolumeclaims"}, Verbs: read}}}
+	if _, err := rbac.Roles(h.ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		h.t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "read-only"}, Subjects: subject,
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}}
+	if _, err := rbac.RoleBindings(h.ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		h.t.Fatal(err)
+	}
+	return kubeconfig
+}
