@@ -100,14 +100,16 @@ func TestHelmRunReadsHelmsNamespace(t *testing.T) {
 // refused; pvc-guard's ends deployed at "Rollback to 1" with the same claim.
 func TestHelmRunRollbackOnFailure(t *testing.T) {
 	cases := []struct {
-		name  string
-		helm  testcluster.HelmVersion
-		flags []string
-		owned string
+		name   string
+		helm   testcluster.HelmVersion
+		flags  []string
+		owned  string
+		plugin bool // run as `helm pvc-guard upgrade`, which gets -n as $HELM_NAMESPACE
 	}{
-		{"helm3 --atomic", testcluster.Helm3, nil, "--atomic"},
-		{"helm4 --rollback-on-failure", testcluster.Helm4, []string{"--server-side=false"}, "--rollback-on-failure"},
-		{"helm4 --atomic", testcluster.Helm4, []string{"--server-side=false"}, "--atomic"},
+		{"helm3 --atomic", testcluster.Helm3, nil, "--atomic", false},
+		{"helm4 --rollback-on-failure", testcluster.Helm4, []string{"--server-side=false"}, "--rollback-on-failure", false},
+		{"helm4 --atomic", testcluster.Helm4, []string{"--server-side=false"}, "--atomic", false},
+		{"helm3 pvc-guard upgrade --atomic", testcluster.Helm3, nil, "--atomic", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,7 +120,14 @@ func TestHelmRunRollbackOnFailure(t *testing.T) {
 			r.MustRun(append([]string{"install", "app", appChart, "-n", r.ns}, tc.flags...)...)
 			claim := c.WaitForClaimBound(t, r.ns, "app-data")
 
-			res := r.pvcGuard(nil, append([]string{"upgrade", "app", appChart, "-n", r.ns, tc.owned, "--timeout", "5s", "--set", "neverReady=true"}, tc.flags...)...)
+			upgrade := append([]string{"upgrade", "app", appChart, "-n", r.ns, tc.owned, "--timeout", "5s", "--set", "neverReady=true"}, tc.flags...)
+			var res testcluster.Result
+			if tc.plugin {
+				r.MustRun("plugin", "install", repoRoot)
+				res = r.Run(append([]string{"pvc-guard"}, upgrade...)...)
+			} else {
+				res = r.pvcGuard(nil, upgrade...)
+			}
 			if res.Err == nil {
 				t.Fatal("the upgrade succeeded; it must time out")
 			}
