@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -34,6 +35,9 @@ func TestAuditPredictsRollbacks(t *testing.T) {
 	cases := []auditCase{
 		{name: "lookup adds volumeName (helm3)", scenario: func(t *testing.T) *history {
 			return newHistory(t, historyOptions{helm: testcluster.Helm3})
+		}, wantFields: []string{"spec.volumeName"}, wantMethod: audit.ClientSide},
+		{name: "lookup adds volumeName (helm3, configmap driver)", scenario: func(t *testing.T) *history {
+			return newHistory(t, historyOptions{helm: testcluster.Helm3, env: []string{"HELM_DRIVER=configmap"}})
 		}, wantFields: []string{"spec.volumeName"}, wantMethod: audit.ClientSide},
 		{name: "shrink after a manual expansion (helm3)", scenario: expandedHistory,
 			wantFields: []string{"spec.resources.requests.storage", "spec.volumeName"}, wantMethod: audit.ClientSide},
@@ -81,6 +85,80 @@ func TestAuditPredictsRollbacks(t *testing.T) {
 	}
 }
 
+// TestAuditPredictsDrift: a claim grown by hand after the current revision;
+// the audit predicts the next plain upgrade per apply method, then the real
+// helm performs it.
+func TestAuditPredictsDrift(t *testing.T) {
+	cases := []struct {
+		helm   testcluster.HelmVersion
+		method audit.Method // the one the upgrade uses
+	}{
+		{testcluster.Helm3, audit.ClientSide},
+		{testcluster.Helm4, audit.ServerSide},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.method), func(t *testing.T) {
+			t.Parallel()
+			c := testcluster.Get(t)
+			class := c.CreateStorageClass(t, testcluster.StorageClassOptions{AllowVolumeExpansion: true})
+			h := &history{t: t, c: c, ns: c.Namespace(t), helm: c.Helm(t, tc.helm), release: "app"}
+			c.CreateHostPathPV(t, testcluster.VolumeOptions{StorageClassName: class.Name, ClaimNamespace: h.ns, ClaimName: h.claimName()})
+			values := []string{"--set", "claim.storageClassName=" + class.Name}
+			h.helmOK(append([]string{"install", h.release, appChart}, values...)...)
+			h.claim = c.WaitForClaimBound(t, h.ns, h.claimName())
+			expandByHand(t, h, "3Gi")
+
+			predicted, _ := h.audit(t)
+			var drift *audit.Check
+			for i, d := range predicted.Releases[0].Drift {
+				if d.ApplyMethod == string(tc.method) {
+					drift = &predicted.Releases[0].Drift[i]
+				}
+			}
+			if drift == nil || drift.Stock.Basis != audit.DryRun || !drift.PvcGuard.OK {
+				t.Fatalf("drift = %+v, want a %s prediction by dry run, ok through pvc-guard", predicted.Releases[0].Drift, tc.method)
+			}
+			t.Logf("predicted %s upgrade: ok=%v fields=%v %s", tc.method, drift.Stock.OK, drift.Stock.Fields, drift.Stock.Error)
+			r := h.helmRun(append([]string{"upgrade", h.release, appChart}, values...)...)
+			if (r.Err == nil) != drift.Stock.OK {
+				t.Errorf("plain upgrade: predicted ok=%v (%s), got %v\n%s", drift.Stock.OK, drift.Stock.Error, r.Err, r.Stderr)
+			}
+		})
+	}
+}
+
+// TestAuditManyReleases times the audit of a namespace with several
+// releases of two revisions each.
+func TestAuditManyReleases(t *testing.T) {
+	const releases = 10
+	c := testcluster.Get(t)
+	h := &history{t: t, c: c, ns: c.Namespace(t), helm: c.Helm(t, testcluster.Helm3)}
+	for i := range releases {
+		name := fmt.Sprintf("app%d", i)
+		h.helmOK("install", name, appChart, "--set", "claim.enabled=false")
+		h.helmOK("upgrade", name, appChart, "--set", "claim.enabled=false", "--set", "message=two")
+	}
+	start := time.Now()
+	r := h.pvcGuard("audit", "-o", "json")
+	elapsed := time.Since(start)
+	var result audit.Result
+	if err := json.Unmarshal([]byte(r.Stdout), &result); err != nil || r.Err != nil {
+		t.Fatalf("pvc-guard audit: %v %v\n%s", r.Err, err, r.Stderr)
+	}
+	if len(result.Releases) != releases {
+		t.Errorf("audited %d releases, want %d", len(result.Releases), releases)
+	}
+	t.Logf("audit of %d releases with 2 revisions each: %s", releases, elapsed)
+}
+
+func expandByHand(t *testing.T, h *history, size string) {
+	t.Helper()
+	patch := []byte(`{"spec":{"resources":{"requests":{"storage":"` + size + `"}}}}`)
+	if _, err := h.c.Client.CoreV1().PersistentVolumeClaims(h.ns).Patch(t.Context(), h.claimName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatalf("expanding the claim by hand: %v", err)
+	}
+}
+
 // TestAuditWithReadOnlyRBAC is acceptance 3: without the write verbs dry
 // runs need, the prediction comes from pvc-guard's rules, marked as such.
 func TestAuditWithReadOnlyRBAC(t *testing.T) {
@@ -123,10 +201,7 @@ func expandedHistory(t *testing.T) *history {
 	values := []string{"--set", "claim.storageClassName=" + class.Name}
 	h.helmOK(append([]string{"install", h.release, appChart}, values...)...)
 	h.claim = c.WaitForClaimBound(t, h.ns, h.claimName())
-	patch := []byte(`{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}`)
-	if _, err := c.Client.CoreV1().PersistentVolumeClaims(h.ns).Patch(t.Context(), h.claimName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-		t.Fatalf("expanding the claim by hand: %v", err)
-	}
+	expandByHand(t, h, "3Gi")
 	h.helmOK(append([]string{"upgrade", h.release, appChart, "--set", "message=two",
 		"--post-renderer", pvcGuardBinary(t), "--post-renderer-args=--namespace=" + h.ns}, values...)...)
 	return h

@@ -43,12 +43,14 @@ type historyOptions struct {
 	storageClass string   // default "manual"
 	revision1    []string // --set values of revision 1
 	revision2    []string // --set values of revision 2
+	env          []string // for helm and pvc-guard, e.g. HELM_DRIVER=configmap
 }
 
 func newHistory(t *testing.T, opts historyOptions) *history {
 	t.Helper()
 	c := testcluster.Get(t)
 	h := &history{t: t, c: c, ns: c.Namespace(t), helm: c.Helm(t, opts.helm), flags: opts.flags, release: "app"}
+	h.helm.Env = append(h.helm.Env, opts.env...)
 	class := opts.storageClass
 	if class == "" {
 		class = "manual"
