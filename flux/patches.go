@@ -34,6 +34,10 @@ type Patcher struct {
 	// it off for live state that holds no volumes, such as a snapshot of
 	// claims only, where every volume would seem gone.
 	CheckVolumes bool
+	// Rules are the renderer's rule sets; nil means the default set.
+	Rules []*renderer.RuleSet
+	// KubeVersion is the renderer's (see renderer.Renderer).
+	KubeVersion string
 }
 
 // Result is what Patches computes.
@@ -87,15 +91,23 @@ type Selector struct {
 // in the post-renderer.
 func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Result, error) {
 	state := &recordedState{LiveState: p.Live}
-	asRendered := &renderer.Renderer{Live: state, Namespace: p.Namespace, OnConflict: p.OnConflict}
+	asRendered := &renderer.Renderer{Live: state, Namespace: p.Namespace, OnConflict: p.OnConflict, Rules: p.Rules, KubeVersion: p.KubeVersion}
 	_, report, err := asRendered.Render(ctx, manifest)
 	result := &Result{Report: report}
 	if err != nil {
 		return result, err
 	}
-	pinned := pins{}
-	pinned.add(report.Rewrites, nil)
-	pinned.add(liveFields(state.claims), func(rule renderer.Rule) bool { return rule.Policy != renderer.StorageRequest })
+	sets := p.Rules
+	if sets == nil {
+		sets = renderer.DefaultRuleSets()
+	}
+	pinned := pins{rules: sets, fields: map[renderer.ObjectKey]map[string]any{}}
+	if err := pinned.add(report.Rewrites, false); err != nil {
+		return result, err
+	}
+	if err := pinned.add(liveFields(state.claims, sets), true); err != nil {
+		return result, err
+	}
 	if result.Block, err = pinned.block(p.Namespace, state.keys); err != nil {
 		return result, err
 	}
@@ -133,13 +145,19 @@ func (s *recordedState) Objects(ctx context.Context, kind renderer.GroupKind, ke
 // with the live value: what the patches pin whatever a later chart renders.
 // A field the API server fills in when it is missing (volumeMode) is pinned
 // too, since a later chart may render another value.
-func liveFields(claims map[renderer.ObjectKey]*unstructured.Unstructured) []renderer.Finding {
+func liveFields(claims map[renderer.ObjectKey]*unstructured.Unstructured, sets []*renderer.RuleSet) []renderer.Finding {
 	var found []renderer.Finding
 	for key, claim := range claims {
-		for _, rule := range renderer.DefaultRules {
-			value, _, _ := unstructured.NestedFieldNoCopy(claim.Object, rule.Path...)
-			if rule.IsSet(value) {
-				found = append(found, renderer.Finding{Namespace: key.Namespace, Name: key.Name, Field: rule.FieldPath(), Rule: rule.Name, Live: value})
+		for _, set := range sets {
+			for _, rule := range set.Rules {
+				if rule.Resource != claimKind {
+					continue
+				}
+				for _, path := range rule.Fields() {
+					if value := path.Get(claim.Object); rule.IsSet(value) {
+						found = append(found, renderer.Finding{Kind: claimKind.Kind, Namespace: key.Namespace, Name: key.Name, Field: path.String(), Rule: rule.Name, Live: value})
+					}
+				}
 			}
 		}
 	}
@@ -147,34 +165,43 @@ func liveFields(claims map[renderer.ObjectKey]*unstructured.Unstructured) []rend
 }
 
 // pins collects the value each claim's fields are pinned to.
-type pins map[renderer.ObjectKey]map[string]any // claim -> rule name -> value
+type pins struct {
+	rules  []*renderer.RuleSet
+	fields map[renderer.ObjectKey]map[string]any // claim -> field path -> value
+}
 
-// add pins the live value of each finding whose rule keep accepts (nil:
-// every rule), unless the field is pinned already.
-func (p pins) add(findings []renderer.Finding, keep func(renderer.Rule) bool) {
+// add pins the live value of each finding, unless the field is pinned
+// already; with always, only the fields whose rule pins them whatever the
+// chart renders (see renderer.Rule.PinsAlways).
+func (p pins) add(findings []renderer.Finding, always bool) error {
 	for _, f := range findings {
-		if keep != nil && !keep(ruleNamed(f.Rule)) {
+		rule := renderer.FindRule(p.rules, f.Rule)
+		if always && !rule.PinsAlways() {
 			continue
+		}
+		if f.Kind != claimKind.Kind {
+			return fmt.Errorf("%s: flux-patches pins claims only so far, not a %s", f.Resource(), f.Kind)
 		}
 		key := renderer.ObjectKey{Namespace: f.Namespace, Name: f.Name}
-		if p[key] == nil {
-			p[key] = map[string]any{}
+		if p.fields[key] == nil {
+			p.fields[key] = map[string]any{}
 		}
-		if _, done := p[key][f.Rule]; done {
+		if _, done := p.fields[key][f.Field]; done {
 			continue
 		}
-		if !ruleNamed(f.Rule).IsSet(f.Live) {
-			p[key][f.Rule] = nil // the renderer removed the field
+		if !rule.IsSet(f.Live) {
+			p.fields[key][f.Field] = nil // the renderer removed the field
 		} else {
-			p[key][f.Rule] = f.Live
+			p.fields[key][f.Field] = f.Live
 		}
 	}
+	return nil
 }
 
 // claims are the pinned claims in namespace and name order.
 func (p pins) claims() []renderer.ObjectKey {
-	keys := make([]renderer.ObjectKey, 0, len(p))
-	for key := range p {
+	keys := make([]renderer.ObjectKey, 0, len(p.fields))
+	for key := range p.fields {
 		keys = append(keys, key)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
@@ -195,7 +222,7 @@ func (p pins) block(releaseNamespace string, stream []renderer.ObjectKey) (*Bloc
 		if err != nil {
 			return nil, err
 		}
-		patch, err := claimPatch(key, p[key])
+		patch, err := claimPatch(key, p.fields[key])
 		if err != nil {
 			return nil, err
 		}
@@ -251,8 +278,16 @@ func claimPatch(key renderer.ObjectKey, values map[string]any) (string, error) {
 		"kind":       "PersistentVolumeClaim",
 		"metadata":   map[string]any{"name": key.Name},
 	}
-	for rule, value := range values {
-		setPath(claim, ruleNamed(rule).Path, value)
+	for field, value := range values {
+		path, err := renderer.ParsePath(field)
+		if err != nil {
+			return "", fmt.Errorf("the patch for %s: %w", key, err)
+		}
+		keys, ok := path.Keys()
+		if !ok {
+			return "", fmt.Errorf("the patch for %s: flux-patches cannot pin a field inside a list item (%s)", key, field)
+		}
+		setPath(claim, keys, value)
 	}
 	data, err := yaml.Marshal(claim)
 	if err != nil {
@@ -274,12 +309,3 @@ func setPath(obj map[string]any, path []string, value any) {
 	obj[path[len(path)-1]] = value
 }
 
-// ruleNamed finds a default rule; findings only name default rules.
-func ruleNamed(name string) renderer.Rule {
-	for _, rule := range renderer.DefaultRules {
-		if rule.Name == name {
-			return rule
-		}
-	}
-	panic("flux: a finding names an unknown rule: " + name)
-}

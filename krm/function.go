@@ -3,7 +3,7 @@
 // config.kubernetes.io/v1 ResourceList on stdin and writes it back with its
 // items transformed and what it did as results.
 //
-// The claims come out exactly as the post-renderer makes them: the items are
+// The objects come out exactly as the post-renderer makes them: the items are
 // handed to the renderer as a stream of one document per item, so every rule
 // and decision is the renderer's. Only the framing (kyaml's fn/framework)
 // and the reporting (ResourceList results instead of stderr) differ.
@@ -34,16 +34,20 @@ type Function struct {
 	// Live is the live state unless the functionConfig names liveState
 	// files: the cluster, or the command line's --live-state files.
 	Live renderer.LiveState
-	// Dir is where relative liveState paths start; "" is the working
-	// directory, which kustomize sets to the kustomization's directory.
+	// Dir is where relative liveState and rules paths start; "" is the
+	// working directory, which kustomize sets to the kustomization's
+	// directory.
 	Dir string
+	// Rules are the rule sets unless the functionConfig names rules
+	// files; nil means the default set.
+	Rules []*renderer.RuleSet
 }
 
 // Run reads a ResourceList from in and writes the resulting ResourceList to
 // out, and nothing else. Every problem, including a ResourceList that cannot
 // be read, comes back as a result of severity error in that ResourceList and
 // as the returned error, so the caller exits non-zero as the KRM function
-// specification asks. The report is returned whenever claims were compared.
+// specification asks. The report is returned whenever objects were compared.
 func (f *Function) Run(ctx context.Context, in []byte, out io.Writer) (*renderer.Report, error) {
 	var report *renderer.Report
 	process := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
@@ -77,7 +81,7 @@ func (f *Function) Run(ctx context.Context, in []byte, out io.Writer) (*renderer
 	return report, nil
 }
 
-// transform rewrites the claims among the items in place and returns what
+// transform rewrites the ruled objects among the items in place and returns what
 // was done as results.
 func (f *Function) transform(ctx context.Context, rl *framework.ResourceList) (*renderer.Report, framework.Results) {
 	cfg, err := f.loadConfig(rl.FunctionConfig)
@@ -95,7 +99,7 @@ func (f *Function) transform(ctx context.Context, rl *framework.ResourceList) (*
 	if err != nil {
 		return nil, framework.Results{errorResult(err)}
 	}
-	r := &renderer.Renderer{Live: state, Namespace: cfg.Namespace, OnConflict: cfg.OnConflict}
+	r := &renderer.Renderer{Live: state, Namespace: cfg.Namespace, OnConflict: cfg.OnConflict, Rules: f.Rules}
 	out, report, err := r.Render(ctx, stream)
 	if err != nil {
 		return report, errorResults(err, rl.Items)

@@ -30,7 +30,7 @@ func findingResults(report *renderer.Report, items []*yaml.RNode) framework.Resu
 		if resolved[field{f.Document, f.Field}] {
 			severity = framework.Warning
 		}
-		message := fmt.Sprintf("%s of %s kept at %s from the live claim (%s: %s)", f.Field, f.Name, renderer.FormatValue(f.Live), f.Rule, f.Reason)
+		message := fmt.Sprintf("%s of %s kept at %s from the live %s (%s: %s)", f.Field, f.Name, renderer.FormatValue(f.Live), f.Kind, f.Rule, f.Reason)
 		results = append(results, findingResult(f, severity, message, items[f.Document]))
 	}
 	return results
@@ -64,13 +64,13 @@ func errorResults(err error, items []*yaml.RNode) framework.Results {
 	return framework.Results{errorResult(err)}
 }
 
-// findingResult is one field of one claim as a result; the field's current
-// value is the chart's, the proposed one the live claim's.
+// findingResult is one field of one object as a result; the field's
+// current value is the chart's, the proposed one the live object's.
 func findingResult(f renderer.Finding, severity framework.Severity, message string, item *yaml.RNode) *framework.Result {
 	return &framework.Result{
 		Severity:    severity,
 		Message:     message,
-		ResourceRef: resourceRef("v1", "PersistentVolumeClaim", f.Namespace, f.Name),
+		ResourceRef: resourceRef(f.APIVersion, f.Kind, f.Namespace, f.Name),
 		Field:       &framework.Field{Path: f.Field, CurrentValue: f.Chart, ProposedValue: f.Live},
 		File:        fileOf(item),
 	}

@@ -24,8 +24,8 @@ func (k ObjectKey) String() string {
 // rule guards mean the same in every version the server serves. The core
 // group is "".
 type GroupKind struct {
-	Group string
-	Kind  string
+	Group string `json:"group"`
+	Kind  string `json:"kind"`
 }
 
 // String spells the kind as kubectl does: Kind or Kind.group.

@@ -17,7 +17,7 @@ import (
 // removes it.
 type fieldEdit struct {
 	item   int // index in a List's items, or -1 for the document's own object
-	path   []string
+	path   Path
 	value  any
 	remove bool
 }
@@ -84,36 +84,67 @@ func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
 
 // applyToValue applies an edit to a document decoded to plain values.
 func applyToValue(root any, edit fieldEdit) (any, error) {
-	obj := root
-	if edit.item >= 0 {
-		items, _ := valueAt(root, []string{"items"}).([]any)
-		if edit.item >= len(items) {
-			return nil, fmt.Errorf("object %d is gone from the document", edit.item)
+	if edit.item < 0 {
+		return valueWithEdit(root, edit.path, edit)
+	}
+	items, _ := valueAt(root, []string{"items"}).([]any)
+	if edit.item >= len(items) {
+		return nil, fmt.Errorf("object %d is gone from the document", edit.item)
+	}
+	obj, err := valueWithEdit(items[edit.item], edit.path, edit)
+	items[edit.item] = obj
+	return root, err
+}
+
+// valueWithEdit returns v with the edit applied at path, creating mappings
+// on the way; an edit that removes what is not there changes nothing.
+func valueWithEdit(v any, path Path, edit fieldEdit) (any, error) {
+	step, last := path[0], len(path) == 1
+	if step.IsList() {
+		items, ok := v.([]any)
+		if !ok && v != nil {
+			return nil, fmt.Errorf("%s is not a list", Path{step})
 		}
-		obj = items[edit.item]
-	}
-	m, ok := obj.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("object %d is not a mapping", edit.item)
-	}
-	for _, key := range edit.path[:len(edit.path)-1] {
-		child, ok := m[key].(map[string]any)
-		if !ok {
-			if edit.remove {
-				return root, nil
-			}
-			child = map[string]any{}
-			m[key] = child
+		i := slices.IndexFunc(items, step.matches)
+		switch {
+		case last && edit.remove && i >= 0:
+			return slices.Delete(items, i, i+1), nil
+		case last && edit.remove, !last && i < 0 && edit.remove:
+			return v, nil
+		case last && i >= 0:
+			items[i] = edit.value
+			return items, nil
+		case last:
+			return append(items, edit.value), nil
+		case i < 0:
+			return nil, fmt.Errorf("no list item %s to edit", Path{step})
 		}
-		m = child
+		child, err := valueWithEdit(items[i], path[1:], edit)
+		items[i] = child
+		return items, err
 	}
-	last := edit.path[len(edit.path)-1]
-	if edit.remove {
-		delete(m, last)
-	} else {
-		m[last] = edit.value
+	m, ok := v.(map[string]any)
+	switch {
+	case v == nil && edit.remove:
+		return nil, nil
+	case v == nil:
+		m = map[string]any{}
+	case !ok:
+		return nil, fmt.Errorf("%s is not a mapping", step.Key)
 	}
-	return root, nil
+	if last {
+		if edit.remove {
+			delete(m, step.Key)
+		} else {
+			m[step.Key] = edit.value
+		}
+		return m, nil
+	}
+	child, err := valueWithEdit(m[step.Key], path[1:], edit)
+	if child != nil {
+		m[step.Key] = child
+	}
+	return m, err
 }
 
 // parsedDocument is a document's node tree, and whether the fast parser
@@ -240,29 +271,41 @@ func spliceEdits(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error)
 }
 
 // plan locates one edit in the parsed document; ok is false when the edit
-// changes nothing (removing an absent field).
+// changes nothing (removing an absent field). Edits that add or remove a
+// list item, or replace one whole, are left to re-encoding.
 func (s *splicer) plan(doc *yaml.Node, edit fieldEdit) (sp splice, ok bool, err error) {
 	m := objectNode(doc, edit.item)
 	if m == nil {
 		return splice{}, false, fmt.Errorf("object %d is gone from the document", edit.item)
 	}
-	for depth, key := range edit.path {
+	for depth, step := range edit.path {
+		last := depth == len(edit.path)-1
+		if step.IsList() {
+			if m = step.childNode(m); m == nil || last {
+				return splice{}, false, errNeedsReencode
+			}
+			continue
+		}
 		if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {
 			return splice{}, false, errNeedsReencode
 		}
+		key, rest := step.Key, edit.path[depth+1:]
 		child := mappingValue(m, key)
-		last := depth == len(edit.path)-1
 		switch {
 		case child == nil && edit.remove:
 			return splice{}, false, nil
 		case child == nil:
-			sp, err := s.insertEntry(m, key, nested(edit.path[depth+1:], edit.value))
+			sp, err := s.insertEntry(m, key, nested(rest, edit.value))
 			return sp, err == nil, err
 		case last && edit.remove:
 			sp, err := s.replaceEntry(m, key, nil)
 			return sp, err == nil, err
+		case !last && rest[0].IsList():
+			if child.Kind != yaml.SequenceNode || child.Style&yaml.FlowStyle != 0 {
+				return splice{}, false, errNeedsReencode
+			}
 		case last || child.Kind != yaml.MappingNode || child.Style&yaml.FlowStyle != 0 || len(child.Content) == 0:
-			value := nested(edit.path[depth+1:], edit.value)
+			value := nested(rest, edit.value)
 			sp, err := s.replaceEntry(m, key, &value)
 			return sp, err == nil, err
 		}
@@ -271,12 +314,32 @@ func (s *splicer) plan(doc *yaml.Node, edit fieldEdit) (sp splice, ok bool, err 
 	return splice{}, false, fmt.Errorf("empty field path")
 }
 
-// nested wraps value in maps along path: nested([a b], v) = {a: {b: v}}.
-func nested(path []string, value any) any {
+// nested wraps value along path: nested(a.b, v) = {a: {b: v}}, and a list
+// step makes a list of one item named as the step says.
+func nested(path Path, value any) any {
 	for i := len(path) - 1; i >= 0; i-- {
-		value = map[string]any{path[i]: value}
+		step := path[i]
+		if !step.IsList() {
+			value = map[string]any{step.Key: value}
+			continue
+		}
+		item, _ := value.(map[string]any)
+		if i < len(path)-1 || item == nil {
+			// The item holds a field deeper down: it needs its name too.
+			named, _ := valueWithEdit(item, keyPath(step.ItemKey), fieldEdit{value: step.Item})
+			item, _ = named.(map[string]any)
+		}
+		value = []any{item}
 	}
 	return value
+}
+
+func keyPath(keys []string) Path {
+	p := make(Path, len(keys))
+	for i, k := range keys {
+		p[i] = Step{Key: k}
+	}
+	return p
 }
 
 // splicer edits a document's text line by line.
@@ -558,38 +621,75 @@ func encodeEdited(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error
 }
 
 // setNode applies one edit to a node tree, creating mappings on the way.
-func setNode(m *yaml.Node, edit fieldEdit) error {
-	for depth, key := range edit.path {
-		if m.Kind != yaml.MappingNode {
-			return fmt.Errorf("%s is not a mapping", fieldPath(edit.path[:depth]))
+func setNode(n *yaml.Node, edit fieldEdit) error {
+	for depth, step := range edit.path {
+		last, rest := depth == len(edit.path)-1, edit.path[depth+1:]
+		if step.IsList() {
+			if n.Kind != yaml.SequenceNode {
+				return fmt.Errorf("%s is not a list", edit.path[:depth])
+			}
+			i := slices.IndexFunc(n.Content, step.matchesNode)
+			switch {
+			case i < 0 && edit.remove:
+				return nil
+			case last && edit.remove:
+				n.Content = slices.Delete(n.Content, i, i+1)
+				return nil
+			case last:
+				value, err := valueNode(edit.path.String(), edit.value)
+				if err != nil {
+					return err
+				}
+				matchFlowStyle(n, value)
+				if i < 0 {
+					n.Content = append(n.Content, value)
+				} else {
+					n.Content[i] = value
+				}
+				return nil
+			case i < 0:
+				return fmt.Errorf("%s has no such item", edit.path[:depth+1])
+			}
+			n = n.Content[i]
+			continue
 		}
-		i := keyIndex(m, key)
-		last := depth == len(edit.path)-1
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("%s is not a mapping", edit.path[:depth])
+		}
+		i := keyIndex(n, step.Key)
 		switch {
 		case last && edit.remove:
 			if i >= 0 {
-				m.Content = append(m.Content[:i], m.Content[i+2:]...)
+				n.Content = append(n.Content[:i], n.Content[i+2:]...)
 			}
 			return nil
 		case i < 0 && edit.remove:
 			return nil
-		case last || i < 0 || m.Content[i+1].Kind != yaml.MappingNode:
-			value, err := valueNode(fieldPath(edit.path), nested(edit.path[depth+1:], edit.value))
+		case last || i < 0 || n.Content[i+1].Kind != childKind(rest[0]):
+			value, err := valueNode(edit.path.String(), nested(rest, edit.value))
 			if err != nil {
 				return err
 			}
-			keyNode := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
-			matchFlowStyle(m, keyNode, value)
+			keyNode := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: step.Key}
+			matchFlowStyle(n, keyNode, value)
 			if i < 0 {
-				m.Content = append(m.Content, keyNode, value)
+				n.Content = append(n.Content, keyNode, value)
 			} else {
-				m.Content[i+1] = value
+				n.Content[i+1] = value
 			}
 			return nil
 		}
-		m = m.Content[i+1]
+		n = n.Content[i+1]
 	}
 	return nil
+}
+
+// childKind is the node a step steps into: a list or a mapping.
+func childKind(s Step) yaml.Kind {
+	if s.IsList() {
+		return yaml.SequenceNode
+	}
+	return yaml.MappingNode
 }
 
 // matchFlowStyle makes nodes added to a flow mapping look like their

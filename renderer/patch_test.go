@@ -39,13 +39,13 @@ func TestIsPlainWord(t *testing.T) {
 
 // spliceProbe edits every field the default rules touch, in their order.
 var spliceProbe = []fieldEdit{
-	{item: -1, path: []string{"spec", "volumeName"}, value: "pv-probe"},
-	{item: -1, path: []string{"spec", "storageClassName"}, value: "fast"},
-	{item: -1, path: []string{"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"}, value: "fast"},
-	{item: -1, path: []string{"spec", "accessModes"}, value: []any{"ReadWriteOnce"}},
-	{item: -1, path: []string{"spec", "selector"}, remove: true},
-	{item: -1, path: []string{"spec", "dataSource"}, value: map[string]any{"kind": "PersistentVolumeClaim", "name": "source"}},
-	{item: -1, path: []string{"spec", "resources", "requests", "storage"}, value: "2Gi"},
+	{item: -1, path: keyPath([]string{"spec", "volumeName"}), value: "pv-probe"},
+	{item: -1, path: keyPath([]string{"spec", "storageClassName"}), value: "fast"},
+	{item: -1, path: keyPath([]string{"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"}), value: "fast"},
+	{item: -1, path: keyPath([]string{"spec", "accessModes"}), value: []any{"ReadWriteOnce"}},
+	{item: -1, path: keyPath([]string{"spec", "selector"}), remove: true},
+	{item: -1, path: keyPath([]string{"spec", "dataSource"}), value: map[string]any{"kind": "PersistentVolumeClaim", "name": "source"}},
+	{item: -1, path: keyPath([]string{"spec", "resources", "requests", "storage"}), value: "2Gi"},
 }
 
 // FuzzSplicePlainDocuments: a text splice of a document the fast parser
@@ -58,7 +58,7 @@ func FuzzSplicePlainDocuments(f *testing.F) {
 		if !plain || doc.Content[0].Kind != yaml.MappingNode {
 			return
 		}
-		if object, err := decodeNode(doc.Content[0]); err != nil || requireStringKeys(object, nil) != nil {
+		if object, err := decodeNode(doc.Content[0]); err != nil || requireStringKeys("probe", object, nil) != nil {
 			return // the renderer refuses such claims before any edit
 		}
 		text, err := spliceEdits(raw, doc, spliceProbe)

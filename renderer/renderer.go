@@ -8,13 +8,14 @@ import (
 	"io"
 	"regexp"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/util/version"
 )
 
 // ConflictPolicy decides what happens when the chart asks for a change that
@@ -28,18 +29,23 @@ const (
 	KeepLive ConflictPolicy = "keep-live"
 )
 
-// Renderer rewrites claims in a manifest stream to agree with the live
-// cluster. It implements Helm's post-renderer interface (Run) for Helm 3's
-// pkg/postrender and Helm 4's pkg/postrenderer.
+// Renderer rewrites the objects of a manifest stream that rules name, so
+// they agree with the live cluster. It implements Helm's post-renderer
+// interface (Run) for Helm 3's pkg/postrender and Helm 4's
+// pkg/postrenderer.
 type Renderer struct {
-	// Live is where live claims and storage classes come from.
+	// Live is where live objects come from.
 	Live LiveState
 	// Namespace applies to documents without metadata.namespace.
 	Namespace string
 	// OnConflict defaults to Fail.
 	OnConflict ConflictPolicy
-	// Rules defaults to DefaultRules.
-	Rules []Rule
+	// Rules are the rule sets to apply; nil means the default set alone.
+	Rules []*RuleSet
+	// KubeVersion is the API server's version (as "1.34" or "v1.34.2"),
+	// which decides the rules that only hold on older servers; empty
+	// means the newest server the rules know.
+	KubeVersion string
 }
 
 // Run implements Helm's post-renderer interface.
@@ -69,26 +75,37 @@ func (r *Renderer) Render(ctx context.Context, in []byte) ([]byte, *Report, erro
 // the rewritten documents, so a large stream is written out (WriteTo)
 // without another copy of it in memory.
 func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
-	claims, err := r.findClaims(in, candidateDocuments(in))
+	ix, err := r.ruleIndex()
+	if err != nil {
+		return nil, err
+	}
+	objects, err := r.findObjects(in, ix)
 	if err != nil {
 		return nil, err
 	}
 	result := &Result{
-		Report: &Report{ClaimsChecked: len(claims), Rewrites: []Finding{}, Conflicts: []Finding{}},
+		Report: &Report{ObjectsChecked: len(objects), Rewrites: []Finding{}, Conflicts: []Finding{}},
 		in:     in,
 	}
-	if len(claims) == 0 {
+	if len(objects) == 0 {
 		return result, nil
 	}
-	if err := r.attachLiveState(ctx, claims); err != nil {
+	if err := r.attachLiveState(ctx, objects); err != nil {
 		return nil, err
 	}
-	classes, err := r.fetchStorageClasses(ctx, claims)
+	var fields []field
+	for _, obj := range objects {
+		if obj.live != nil {
+			result.Report.ObjectsLive++
+			fields = append(fields, ix.fields(obj)...)
+		}
+	}
+	related, err := r.fetchRelated(ctx, relatedKeys(fields))
 	if err != nil {
 		return nil, err
 	}
-	edits := r.decideAll(claims, classes, result.Report)
-	if len(result.Report.Conflicts) > 0 && r.conflictPolicy() == Fail {
+	edits := r.decideAll(fields, related, result.Report)
+	if len(result.Report.Conflicts) > 0 && r.failsOn(result.Report.Conflicts) {
 		return nil, &ConflictError{Conflicts: result.Report.Conflicts, Report: result.Report}
 	}
 	result.rewritten = make([]rewrittenDocument, len(edits))
@@ -113,43 +130,51 @@ func (r *Renderer) conflictPolicy() ConflictPolicy {
 	return r.OnConflict
 }
 
-func (r *Renderer) rules() []Rule {
-	if r.Rules == nil {
-		return DefaultRules
+// failsOn reports whether the conflicts stop the render: always under Fail,
+// and under KeepLive when one of them cannot keep the live value.
+func (r *Renderer) failsOn(conflicts []Finding) bool {
+	return r.conflictPolicy() == Fail || slices.ContainsFunc(conflicts, func(f Finding) bool { return f.keepLiveRefused })
+}
+
+// ruleIndex indexes the rule sets that hold on the server.
+func (r *Renderer) ruleIndex() (*ruleIndex, error) {
+	sets := r.Rules
+	if sets == nil {
+		sets = DefaultRuleSets()
 	}
-	return r.Rules
+	var server *version.Version
+	if r.KubeVersion != "" {
+		var err error
+		if server, err = version.ParseGeneric(r.KubeVersion); err != nil {
+			return nil, fmt.Errorf("kube version %q: %w", r.KubeVersion, err)
+		}
+	}
+	return newRuleIndex(sets, server), nil
 }
 
-// claim is one PersistentVolumeClaim found in the stream.
-type claim struct {
-	doc    document
-	parsed parsedDocument // the whole document, parsed once
-	item   int            // index in a List's items, or -1
-	key    ObjectKey
-	source string
-	object any            // the chart's claim as plain Go values
-	live   map[string]any // the live claim, nil when there is none
-	// view and liveView are both claims as the API server compares them on
-	// an update (apiView): defaulted, data sources filled in.
-	view, liveView any
-}
-
-// findClaims parses the documents that may hold claims, on every CPU, and
-// returns the claims in stream order, or the first error in stream order.
-func (r *Renderer) findClaims(in []byte, candidates []document) ([]*claim, error) {
-	found := make([][]*claim, len(candidates))
+// findObjects parses the documents that may hold ruled objects, on every
+// CPU, and returns the objects in stream order, or the first error in
+// stream order.
+func (r *Renderer) findObjects(in []byte, ix *ruleIndex) ([]*object, error) {
+	var candidates []document
+	for doc := range eachDocument(in) {
+		if ix.mayHold(doc.raw) {
+			candidates = append(candidates, doc)
+		}
+	}
+	found := make([][]*object, len(candidates))
 	errs := make([]error, len(candidates))
 	parallel(len(candidates), func(i int) {
-		found[i], errs[i] = r.claimsIn(candidates[i])
+		found[i], errs[i] = ix.objectsIn(candidates[i], r.Namespace)
 	})
-	var claims []*claim
+	var objects []*object
 	for i, doc := range candidates {
 		if errs[i] != nil {
 			return nil, documentError(in, doc, errs[i])
 		}
-		claims = append(claims, found[i]...)
+		objects = append(objects, found[i]...)
 	}
-	return claims, nil
+	return objects, nil
 }
 
 // parallel calls work(0) ... work(n-1) on as many goroutines as there are
@@ -191,111 +216,101 @@ func inStreamLines(err error, docStart int) error {
 	return fmt.Errorf("%sline %d of the input:%s", msg[:m[0]], docStart+line-1, msg[m[1]:])
 }
 
-// claimsIn returns the claims of one document: the document itself, or the
-// items of a List.
-func (r *Renderer) claimsIn(doc document) ([]*claim, error) {
-	parsed, err := parseDocument(doc.raw)
-	if err != nil {
-		return nil, fmt.Errorf("invalid YAML: %w", err)
-	}
-	if len(parsed.node.Content) == 0 {
-		return nil, nil
-	}
-	root := parsed.node.Content[0]
-	objects := []*yaml.Node{root}
-	items := mappingValue(root, "items")
-	if items != nil && items.Kind == yaml.SequenceNode {
-		objects = items.Content
-	}
-	var claims []*claim
-	for i, obj := range objects {
-		if !isClaim(obj) {
-			continue
-		}
-		item := i
-		if obj == root {
-			item = -1
-		}
-		c, err := r.newClaim(doc, parsed, item, obj)
-		if err != nil {
-			return nil, err
-		}
-		claims = append(claims, c)
-	}
-	return claims, nil
-}
-
-func isClaim(obj *yaml.Node) bool {
-	kind, apiVersion := mappingValue(obj, "kind"), mappingValue(obj, "apiVersion")
-	return kind != nil && kind.Value == "PersistentVolumeClaim" && apiVersion != nil && apiVersion.Value == "v1"
-}
-
-func (r *Renderer) newClaim(doc document, parsed parsedDocument, item int, obj *yaml.Node) (*claim, error) {
-	object, err := decodeNode(obj)
-	if err != nil {
-		return nil, fmt.Errorf("decoding PersistentVolumeClaim: %w", err)
-	}
-	if err := requireStringKeys(object, nil); err != nil {
-		return nil, err
-	}
-	name, _ := valueAt(object, []string{"metadata", "name"}).(string)
-	if name == "" {
-		return nil, fmt.Errorf("PersistentVolumeClaim without metadata.name; give the claim a name in its template")
-	}
-	namespace, _ := valueAt(object, []string{"metadata", "namespace"}).(string)
-	if namespace == "" {
-		namespace = r.Namespace
-	}
-	if namespace == "" {
-		namespace = "default"
-	}
-	return &claim{doc: doc, parsed: parsed, item: item, key: ObjectKey{namespace, name}, source: sourceOf(doc.raw), object: object}, nil
-}
-
 // requireStringKeys rejects mappings with keys that are not strings (null,
 // numbers, nested mappings): no Kubernetes object has them, and rules could
-// not read such a claim.
-func requireStringKeys(v any, path []string) error {
+// not read such an object.
+func requireStringKeys(kind string, v any, path []string) error {
 	switch t := v.(type) {
 	case map[string]any:
 		for key, child := range t {
-			if err := requireStringKeys(child, append(path, key)); err != nil {
+			if err := requireStringKeys(kind, child, append(path, key)); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for _, child := range t {
-			if err := requireStringKeys(child, path); err != nil {
+			if err := requireStringKeys(kind, child, path); err != nil {
 				return err
 			}
 		}
 	case map[any]any:
-		return fmt.Errorf("PersistentVolumeClaim field %s has a key that is not a string; Kubernetes objects only have string keys", fieldPath(path))
+		return fmt.Errorf("%s field %s has a key that is not a string; Kubernetes objects only have string keys", kind, fieldPath(path))
 	}
 	return nil
 }
 
-// attachLiveState fetches every live claim in one call.
-func (r *Renderer) attachLiveState(ctx context.Context, claims []*claim) error {
-	seen := map[ObjectKey]bool{}
-	var keys []ObjectKey
-	for _, c := range claims {
-		if !seen[c.key] {
-			seen[c.key] = true
-			keys = append(keys, c.key)
+// attachLiveState reads the live objects, one call per kind, the kinds
+// concurrently.
+func (r *Renderer) attachLiveState(ctx context.Context, objects []*object) error {
+	keys := map[GroupKind][]ObjectKey{}
+	for _, obj := range objects {
+		if !slices.Contains(keys[obj.kind], obj.key) {
+			keys[obj.kind] = append(keys[obj.kind], obj.key)
 		}
 	}
-	live, err := r.Live.Objects(ctx, claimGroupKind, keys)
+	live, err := r.readLive(ctx, keys)
 	if err != nil {
-		return fmt.Errorf("reading live PersistentVolumeClaims: %w", err)
+		return err
 	}
-	for _, c := range claims {
-		if found := live[c.key]; found != nil {
-			c.live = found.Object
-			c.view, c.liveView = apiView(c.object, c.live), apiView(c.live, nil)
+	for _, obj := range objects {
+		if found := live[obj.kind][obj.key]; found != nil {
+			obj.attachLive(found)
 		}
 	}
 	return nil
+}
+
+// readLive reads the live objects of each kind among keys, the kinds
+// concurrently.
+func (r *Renderer) readLive(ctx context.Context, keys map[GroupKind][]ObjectKey) (map[GroupKind]map[ObjectKey]map[string]any, error) {
+	var mu sync.Mutex
+	live := map[GroupKind]map[ObjectKey]map[string]any{}
+	g, ctx := errgroup.WithContext(ctx)
+	for kind, kindKeys := range keys {
+		g.Go(func() error {
+			found, err := r.liveObjects(ctx, kind, kindKeys)
+			if err != nil {
+				return fmt.Errorf("reading live %s: %w", plural(kind.Kind), err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			live[kind] = found
+			return nil
+		})
+	}
+	return live, g.Wait()
+}
+
+// plural names objects of a kind in messages: PersistentVolumeClaims,
+// StorageClasses.
+func plural(kind string) string {
+	if strings.HasSuffix(kind, "s") {
+		return kind + "es"
+	}
+	return kind + "s"
+}
+
+// liveObjects reads the live objects of one kind.
+func (r *Renderer) liveObjects(ctx context.Context, kind GroupKind, keys []ObjectKey) (map[ObjectKey]map[string]any, error) {
+	objects, err := r.Live.Objects(ctx, kind, keys)
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[ObjectKey]map[string]any, len(objects))
+	for key, obj := range objects {
+		found[key] = obj.Object
+	}
+	return found, nil
+}
+
+// fetchRelated reads the related objects the decisions asked for and
+// returns the lookup the real decisions use.
+func (r *Renderer) fetchRelated(ctx context.Context, keys map[GroupKind][]ObjectKey) (func(GroupKind, ObjectKey) map[string]any, error) {
+	related, err := r.readLive(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	return func(kind GroupKind, key ObjectKey) map[string]any { return related[kind][key] }, nil
 }
 
 // docEdits collects the edits and notes for one document.
@@ -306,51 +321,45 @@ type docEdits struct {
 	notes  []string
 }
 
-// decideAll applies every rule to every live claim, filling the report and
-// returning the edits of each document to rewrite, in stream order.
-func (r *Renderer) decideAll(claims []*claim, classes classLookup, report *Report) []*docEdits {
+// decideAll decides every field, filling the report and returning the
+// edits of each document to rewrite, in stream order.
+func (r *Renderer) decideAll(fields []field, related func(GroupKind, ObjectKey) map[string]any, report *Report) []*docEdits {
 	var edits []*docEdits
-	for _, c := range claims {
-		if c.live == nil {
+	for _, f := range fields {
+		chart, live, values, ruling := f.decide(related)
+		if ruling.verdict == keepChart {
 			continue
 		}
-		report.ClaimsLive++
-		for _, rule := range r.rules() {
-			r.applyRule(c, rule, classes, report, &edits)
+		obj := f.obj
+		finding := Finding{Document: obj.doc.index, Source: obj.source, APIVersion: obj.apiVersion, Kind: obj.kind.Kind,
+			Namespace: obj.key.Namespace, Name: obj.key.Name, Field: f.path.String(), Rule: f.rule.Name,
+			Chart: chart, Live: live, Reason: ruling.why}
+		if ruling.verdict == conflict {
+			finding.Fix = fixFor(f.rule)
+			finding.keepLiveRefused = ruling.keepLiveRefused != ""
+			if finding.keepLiveRefused {
+				finding.Fix = "--on-conflict=keep-live cannot keep it: " + ruling.keepLiveRefused + "; " + finding.Fix
+			}
+			report.Conflicts = append(report.Conflicts, finding)
+			if r.conflictPolicy() != KeepLive || finding.keepLiveRefused {
+				continue
+			}
+			finding.Reason = "conflict resolved by --on-conflict=keep-live: " + ruling.why
 		}
+		report.Rewrites = append(report.Rewrites, finding)
+		de := lastEdits(edits, obj.doc)
+		if de == nil {
+			de = &docEdits{doc: obj.doc, parsed: obj.parsed}
+			edits = append(edits, de)
+		}
+		de.edits = append(de.edits, fieldEdit{item: obj.item, path: f.path, value: live, remove: !values.liveSet})
+		de.notes = append(de.notes, note(finding))
 	}
 	return edits
 }
 
-func (r *Renderer) applyRule(c *claim, rule Rule, classes classLookup, report *Report, edits *[]*docEdits) {
-	chart, live := valueAt(c.object, rule.Path), valueAt(c.liveView, rule.Path)
-	fields := rule.read(chart, valueAt(c.view, rule.Path), live)
-	d := rule.decide(fields, c.state(classes))
-	if d.verdict == keepChart {
-		return
-	}
-	f := Finding{Document: c.doc.index, Source: c.source, Namespace: c.key.Namespace, Name: c.key.Name,
-		Field: rule.FieldPath(), Rule: rule.Name, Chart: chart, Live: live, Reason: d.why}
-	if d.verdict == conflict {
-		f.Fix = conflictFix(rule)
-		report.Conflicts = append(report.Conflicts, f)
-		if r.conflictPolicy() != KeepLive {
-			return
-		}
-		f.Reason = "conflict resolved by --on-conflict=keep-live: " + d.why
-	}
-	report.Rewrites = append(report.Rewrites, f)
-	de := lastEdits(*edits, c.doc)
-	if de == nil {
-		de = &docEdits{doc: c.doc, parsed: c.parsed}
-		*edits = append(*edits, de)
-	}
-	de.edits = append(de.edits, fieldEdit{item: c.item, path: rule.Path, value: live, remove: !fields.liveSet})
-	de.notes = append(de.notes, note(f))
-}
-
 // lastEdits returns the edits of doc if it is the last document edited:
-// claims come in stream order, so a document's claims are consecutive.
+// objects come in stream order, so a document's objects are consecutive.
 func lastEdits(edits []*docEdits, doc document) *docEdits {
 	if n := len(edits); n > 0 && edits[n-1].doc.index == doc.index {
 		return edits[n-1]
@@ -358,72 +367,9 @@ func lastEdits(edits []*docEdits, doc document) *docEdits {
 	return nil
 }
 
-func conflictFix(rule Rule) string {
-	if rule.Policy == StorageRequest {
-		return "render the live size (or a larger one with an expandable StorageClass), or re-run with --on-conflict=keep-live to keep the live size"
-	}
-	return "render the live value in the chart, or re-run with --on-conflict=keep-live to keep it; a different value needs a new claim and a data migration"
-}
-
 // note is the comment line a rewritten document carries for one field.
 func note(f Finding) string {
-	return fmt.Sprintf("%s of %s = %s from the live claim (%s: %s)", f.Field, f.Name, FormatValue(f.Live), f.Rule, f.Reason)
-}
-
-// classLookup answers whether a storage class allows volume expansion.
-type classLookup func(name string) (bool, string)
-
-func (c *claim) state(classes classLookup) claimState {
-	phase, _ := valueAt(c.live, []string{"status", "phase"}).(string)
-	return claimState{
-		bound: phase == "Bound",
-		live:  func(path []string) any { return valueAt(c.liveView, path) },
-		expandable: func() (bool, string) {
-			name, _ := valueAt(c.live, []string{"spec", "storageClassName"}).(string)
-			return classes(name)
-		},
-	}
-}
-
-// fetchStorageClasses runs the rules once with a recording lookup to learn
-// which classes matter (only a bound claim that grows needs its class), then
-// fetches just those in one call and returns the real lookup.
-func (r *Renderer) fetchStorageClasses(ctx context.Context, claims []*claim) (classLookup, error) {
-	needed := map[string]bool{}
-	record := func(name string) (bool, string) { needed[name] = true; return false, "" }
-	for _, c := range claims {
-		if c.live == nil {
-			continue
-		}
-		for _, rule := range r.rules() {
-			fields := rule.read(valueAt(c.object, rule.Path), valueAt(c.view, rule.Path), valueAt(c.liveView, rule.Path))
-			rule.decide(fields, c.state(record))
-		}
-	}
-	delete(needed, "")
-	classes := map[ObjectKey]*unstructured.Unstructured{}
-	if len(needed) > 0 {
-		keys := make([]ObjectKey, 0, len(needed))
-		for _, name := range sortedKeys(needed) {
-			keys = append(keys, ObjectKey{Name: name})
-		}
-		var err error
-		if classes, err = r.Live.Objects(ctx, classGroupKind, keys); err != nil {
-			return nil, fmt.Errorf("reading StorageClasses: %w", err)
-		}
-	}
-	return func(name string) (bool, string) {
-		class := classes[ObjectKey{Name: name}]
-		switch {
-		case name == "":
-			return false, "the live claim has no storageClassName"
-		case class == nil:
-			return false, fmt.Sprintf("StorageClass %q does not exist", name)
-		case valueAt(class.Object, []string{"allowVolumeExpansion"}) != true:
-			return false, fmt.Sprintf("StorageClass %q does not set allowVolumeExpansion: true", name)
-		}
-		return true, ""
-	}, nil
+	return fmt.Sprintf("%s of %s = %s from the live %s (%s: %s)", f.Field, f.Name, FormatValue(f.Live), f.Kind, f.Rule, f.Reason)
 }
 
 // Result is a rewritten stream.
@@ -472,14 +418,4 @@ func (res *Result) Bytes() []byte {
 	out.Grow(size)
 	res.WriteTo(&out) // writing to a bytes.Buffer cannot fail
 	return out.Bytes()
-}
-
-// sortedKeys returns a set's members in order, for stable lookups.
-func sortedKeys(set map[string]bool) []string {
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,26 +5,43 @@ import (
 	"strings"
 )
 
-// Finding is one field of one claim that pvc-guard rewrote or could not
-// reconcile. Reports, document comments and error messages are built from it.
+// Finding is one field of one object that pvc-guard rewrote or could not
+// reconcile. Reports, document comments, KRM results, flux patches and error
+// messages are built from it.
 type Finding struct {
-	Document  int    `json:"document"`
-	Source    string `json:"source,omitempty"`
-	Namespace string `json:"namespace"`
+	Document   int    `json:"document"`
+	Source     string `json:"source,omitempty"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Namespace is empty for a cluster-scoped object.
+	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
-	Field     string `json:"field"`
+	// Field is the concrete path, list items named:
+	// spec.volumeClaimTemplates[metadata.name=data].spec.storageClassName.
+	Field string `json:"field"`
 	Rule      string `json:"rule"`
 	Chart     any    `json:"chartValue"`
 	Live      any    `json:"liveValue"`
 	Reason    string `json:"reason"`
 	// Fix says how to proceed; set on conflicts only.
 	Fix string `json:"fix,omitempty"`
+	// keepLiveRefused marks a conflict --on-conflict=keep-live cannot
+	// resolve (a selector that no longer selects the chart's pods).
+	keepLiveRefused bool
 }
 
-// Resource names the claim the way kubectl does, with the template it came
-// from when Helm recorded one.
+// ObjectName is namespace/name, or the name of a cluster-scoped object.
+func (f Finding) ObjectName() string {
+	if f.Namespace == "" {
+		return f.Name
+	}
+	return f.Namespace + "/" + f.Name
+}
+
+// Resource names the object the way kubectl does, with the template it
+// came from when Helm recorded one.
 func (f Finding) Resource() string {
-	s := fmt.Sprintf("PersistentVolumeClaim %s/%s (document %d", f.Namespace, f.Name, f.Document)
+	s := fmt.Sprintf("%s %s (document %d", f.Kind, f.ObjectName(), f.Document)
 	if f.Source != "" {
 		s += ", " + f.Source
 	}
@@ -33,24 +50,25 @@ func (f Finding) Resource() string {
 
 // Report says what one render did.
 type Report struct {
-	// ClaimsChecked counts the claims in the stream; ClaimsLive those that
-	// exist in the cluster (only those can need a rewrite).
-	ClaimsChecked int       `json:"claimsChecked"`
-	ClaimsLive    int       `json:"claimsLive"`
+	// ObjectsChecked counts the objects of ruled kinds in the stream;
+	// ObjectsLive those that exist in the cluster (only those can need a
+	// rewrite).
+	ObjectsChecked int       `json:"objectsChecked"`
+	ObjectsLive    int       `json:"objectsLive"`
 	Rewrites      []Finding `json:"rewrites"`
 	Conflicts     []Finding `json:"conflicts"`
 }
 
 // Summary is the one line pvc-guard prints on stderr after a render.
 func (r *Report) Summary() string {
-	s := fmt.Sprintf("pvc-guard: %d claim(s) checked, %d live, %d field(s) preserved from the live cluster, %d conflict(s)",
-		r.ClaimsChecked, r.ClaimsLive, len(r.Rewrites), len(r.Conflicts))
+	s := fmt.Sprintf("pvc-guard: %d object(s) checked, %d live, %d field(s) preserved from the live cluster, %d conflict(s)",
+		r.ObjectsChecked, r.ObjectsLive, len(r.Rewrites), len(r.Conflicts))
 	if len(r.Rewrites) == 0 {
 		return s
 	}
 	var fields []string
 	for _, f := range r.Rewrites[:min(len(r.Rewrites), summaryFields)] {
-		fields = append(fields, f.Namespace+"/"+f.Name+" "+f.Field)
+		fields = append(fields, f.ObjectName()+" "+f.Field)
 	}
 	if more := len(r.Rewrites) - summaryFields; more > 0 {
 		fields = append(fields, fmt.Sprintf("and %d more (--report lists them all)", more))

@@ -1,6 +1,9 @@
 package renderer
 
-import "maps"
+import (
+	"maps"
+	"slices"
+)
 
 // ValueKind is the Go type a ruled field has in the Kubernetes API. The API
 // server compares claims after decoding them into those types, so the type
@@ -51,6 +54,15 @@ var (
 	stringListShape = shape{kind: listShape, item: &stringShape}
 	localReference  = map[string]shape{"apiGroup": optionalString, "kind": stringShape, "name": stringShape}
 )
+
+func valueKindNames() []string {
+	names := make([]string, 0, len(shapes))
+	for kind := range shapes {
+		names = append(names, string(kind))
+	}
+	slices.Sort(names)
+	return names
+}
 
 // shapes maps each ValueKind to the shape of its Go type.
 var shapes = map[ValueKind]shape{
@@ -121,13 +133,21 @@ func canonical(v any, s shape) (any, bool) {
 	return v, v != nil // pointerShape
 }
 
-// apiView returns a claim (decoded to plain values) as the API server
-// compares it on an update: spec.volumeMode defaulted to Filesystem, and
-// spec.dataSource and spec.dataSourceRef each filled from the other
-// (pkg/registry/core/persistentvolumeclaim PrepareForUpdate). old is the
-// live claim the update replaces, nil for the live claim itself. The
-// object is not changed; the view shares what it does not rewrite.
-func apiView(object any, old any) any {
+// views hold, per kind, what the API server does to an object on an update
+// before it compares it with the live one, beyond filling in one field's
+// default (a rule's default says that): a function of the object and the
+// live object it replaces (nil for the live object itself).
+var views = map[GroupKind]func(object, old any) any{
+	claimGroupKind: claimView,
+}
+
+// claimView returns a claim (decoded to plain values) as the API server
+// compares it on an update: spec.dataSource and spec.dataSourceRef each
+// filled from the other (pkg/registry/core/persistentvolumeclaim
+// PrepareForUpdate). old is the live claim the update replaces, nil for the
+// live claim itself. The object is not changed; the view shares what it
+// does not rewrite.
+func claimView(object any, old any) any {
 	obj, ok := object.(map[string]any)
 	if !ok {
 		return object
@@ -141,9 +161,6 @@ func apiView(object any, old any) any {
 		spec = map[string]any{}
 	}
 	view["spec"] = spec
-	if spec["volumeMode"] == nil {
-		spec["volumeMode"] = "Filesystem"
-	}
 	// Only a claim's first data source may be anything but a claim or a
 	// snapshot in spec.dataSource alone; on an update over a claim without
 	// one, such a value is dropped silently.

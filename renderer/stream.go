@@ -71,31 +71,6 @@ func isSeparatorAt(in []byte, at int) bool {
 	return false
 }
 
-// candidateDocuments returns the documents that may hold a claim, in stream
-// order; the others are never parsed.
-func candidateDocuments(in []byte) []document {
-	var docs []document
-	for doc := range eachDocument(in) {
-		if mayHoldClaim(doc.raw) {
-			docs = append(docs, doc)
-		}
-	}
-	return docs
-}
-
-// claimKind is the text every PersistentVolumeClaim document must contain.
-var claimKind = []byte("PersistentVolumeClaim")
-
-// mayHoldClaim is the cheap scan that lets most documents skip parsing. A
-// claim's kind is written out in any plain, quoted, flow or JSON form, in a
-// List item and behind an anchor alike; only an escape sequence in a
-// double-quoted scalar ("\x50ersistent...") can hide it, so any backslash
-// sends the document to the parser too. It must never return false for a
-// document that holds a claim.
-func mayHoldClaim(raw []byte) bool {
-	return bytes.Contains(raw, claimKind) || bytes.IndexByte(raw, '\\') >= 0
-}
-
 // sourceOf returns the template file Helm names in a "# Source: " comment
 // at the start of a line.
 func sourceOf(raw []byte) string {

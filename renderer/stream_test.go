@@ -49,31 +49,6 @@ func TestEachDocument(t *testing.T) {
 	}
 }
 
-func TestMayHoldClaim(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-		want bool
-	}{
-		{"plain kind", "kind: PersistentVolumeClaim\n", true},
-		{"quoted kind", "kind: 'PersistentVolumeClaim'\n", true},
-		{"JSON", `{"kind":"PersistentVolumeClaim"}`, true},
-		{"flow style", "{kind: PersistentVolumeClaim}", true},
-		{"List item", "kind: List\nitems:\n- kind: PersistentVolumeClaim\n", true},
-		{"escape sequence may hide the kind", `kind: "\x50ersistentVolumeClaim"`, true},
-		{"JSON unicode escape may hide the kind", `{"kind":"\u0050ersistentVolumeClaim"}`, true},
-		{"other kind", "kind: ConfigMap\ndata: {a: b}\n", false},
-		{"volume, not claim", "kind: PersistentVolume\n", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := mayHoldClaim([]byte(tt.doc)); got != tt.want {
-				t.Errorf("mayHoldClaim(%q) = %v, want %v", tt.doc, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestSourceOf(t *testing.T) {
 	tests := []struct{ doc, want string }{
 		{"---\n# Source: chart/templates/pvc.yaml\nkind: X\n", "chart/templates/pvc.yaml"},

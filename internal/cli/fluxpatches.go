@@ -119,7 +119,7 @@ func (o *FluxPatchesOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("writing stdout: %w", err)
 	}
 	patches := patchCount(result.Block)
-	fmt.Fprintf(o.ErrOut, "pvc-guard: %d claim(s) checked, %d live, %d patch(es) pinning their immutable fields\n", result.Report.ClaimsChecked, result.Report.ClaimsLive, patches)
+	fmt.Fprintf(o.ErrOut, "pvc-guard: %d object(s) checked, %d live, %d patch(es) pinning their immutable fields\n", result.Report.ObjectsChecked, result.Report.ObjectsLive, patches)
 	for _, warning := range result.Warnings {
 		fmt.Fprintf(o.ErrOut, "pvc-guard: warning: %s\n", warning)
 	}

@@ -28,7 +28,7 @@ func TestFluxPatchesOutcomes(t *testing.T) {
 		{
 			name: "stdin to YAML", stdin: chartClaim, args: []string{"flux-patches", "-n", "flag-ns", "--live-state", live},
 			wantStdout: "postRenderers:\n- kustomize:\n    patches:\n    - patch: |\n",
-			wantStderr: []string{"1 claim(s) checked, 1 live, 1 patch(es)", "warning: with --live-state, whether each pinned volume still belongs to its claim was not checked"},
+			wantStderr: []string{"1 object(s) checked, 1 live, 1 patch(es)", "warning: with --live-state, whether each pinned volume still belongs to its claim was not checked"},
 		},
 		{
 			name: "a claim that is not Bound is pinned with a warning", stdin: chartClaim, args: []string{"flux-patches", "-n", "apps", "--live-state", pending},
@@ -48,7 +48,7 @@ func TestFluxPatchesOutcomes(t *testing.T) {
 		},
 		{
 			name: "no live claim, no patches", stdin: chartClaim, args: []string{"flux-patches", "-n", "elsewhere", "--live-state", live},
-			wantStdout: "postRenderers: []\n", wantStderr: []string{"1 claim(s) checked, 0 live, 0 patch(es)"},
+			wantStdout: "postRenderers: []\n", wantStderr: []string{"1 object(s) checked, 0 live, 0 patch(es)"},
 		},
 		{
 			name: "bad --output", stdin: chartClaim, args: []string{"flux-patches", "-o", "toml"},
@@ -105,7 +105,7 @@ func TestFluxPatchesFormatsAgree(t *testing.T) {
 	if patch := blocks[1].PostRenderers[0].Kustomize.Patches[0].Patch; !strings.Contains(patch, "volumeName: pv-context") {
 		t.Errorf("patch does not pin the live volume:\n%s", patch)
 	}
-	if data, err := os.ReadFile(report); err != nil || !strings.Contains(string(data), `"claimsLive": 1`) {
+	if data, err := os.ReadFile(report); err != nil || !strings.Contains(string(data), `"objectsLive": 1`) {
 		t.Errorf("report not written (%v):\n%s", err, data)
 	}
 }

@@ -46,7 +46,7 @@ func TestFunctionMode(t *testing.T) {
 	}{
 		{
 			name: "flags as defaults", stdin: resourceListOf(""), args: []string{"-n", "flag-ns", "--live-state", live},
-			wantStdout: []string{"kind: ResourceList", "volumeName: pv-flag", "severity: info"}, wantStderr: "1 claim(s) checked, 1 live, 2 field(s) preserved",
+			wantStdout: []string{"kind: ResourceList", "volumeName: pv-flag", "severity: info"}, wantStderr: "1 object(s) checked, 1 live, 2 field(s) preserved",
 		},
 		{
 			name: "functionConfig overrides the flags", stdin: resourceListOf("    namespace: env-ns\n    liveState: " + live + "\n"),

@@ -154,7 +154,7 @@ func TestRenderOutcomes(t *testing.T) {
 	}{
 		{
 			name: "rewrite with summary", stdin: chartClaim, args: []string{"render", "-n", "flag-ns", "--live-state", live},
-			wantStdout: "volumeName: pv-flag", wantStderr: []string{"1 claim(s) checked, 1 live, 2 field(s) preserved", "flag-ns/data spec.volumeName"},
+			wantStdout: "volumeName: pv-flag", wantStderr: []string{"1 object(s) checked, 1 live, 2 field(s) preserved", "flag-ns/data spec.volumeName"},
 		},
 		{
 			name: "conflict fails with nothing on stdout", stdin: conflicting, args: []string{"-n", "flag-ns", "--live-state", live},

@@ -1,58 +1,95 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
-// NewRulesCommand builds `pvc-guard rules`, which prints the rule table the
+// RulesOptions are the options of `pvc-guard rules`.
+type RulesOptions struct {
+	Streams
+	Output    string
+	RuleFiles []string // the --rules flag comes with the render flags
+}
+
+// NewRulesCommand builds `pvc-guard rules`, which prints the rules the
 // renderer applies.
 func NewRulesCommand(streams Streams) *cobra.Command {
-	var output string
+	o := &RulesOptions{Streams: streams, Output: "table"}
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the immutable-field rules pvc-guard applies",
-		Long: `List every field pvc-guard reconciles with the live claim, the policy it
-applies, and why Kubernetes refuses a change to it.`,
+		Long: `List every field pvc-guard reconciles with the live object: the kind, the
+field, the policy it applies, and why Kubernetes refuses a change to it.
+
+With -o yaml the rule sets are printed as documents in the format --rules
+reads: copy an entry into a file of your own to add a rule (a custom
+resource whose operator refuses changes, say). Built-in sets other than the
+default are named builtin:NAME (builtin:workloads).`,
 		Example: `  pvc-guard rules
-  pvc-guard rules -o json`,
+  pvc-guard rules --rules builtin:workloads
+  pvc-guard rules -o yaml > my-rules.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return printRules(streams.Out, output, renderer.DefaultRules)
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, json or yaml")
 	return cmd
 }
 
-func printRules(out io.Writer, format string, rules []renderer.Rule) error {
+// Validate rejects an output format pvc-guard does not print.
+func (o *RulesOptions) Validate() error {
+	switch o.Output {
+	case "table", "json", "yaml":
+		return nil
+	}
+	return fmt.Errorf("--output must be one of table, json, yaml; not %q", o.Output)
+}
+
+// Run prints the default rule set and the --rules ones.
+func (o *RulesOptions) Run() error {
+	sets, err := renderer.LoadRuleSets(o.RuleFiles)
+	if err != nil {
+		return err
+	}
+	return printRules(o.Out, o.Output, sets)
+}
+
+func printRules(out io.Writer, format string, sets []*renderer.RuleSet) error {
 	switch format {
-	case "table":
-		w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "NAME\tFIELD\tPOLICY\tREASON")
-		for _, r := range rules {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, r.FieldPath(), r.Policy, r.Reason)
-		}
-		return w.Flush()
 	case "json":
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rules)
+		return enc.Encode(sets)
 	case "yaml":
-		data, err := yaml.Marshal(rules)
-		if err != nil {
-			return fmt.Errorf("encoding rules: %w", err)
+		for i, set := range sets {
+			doc := set.Document()
+			if i > 0 && !bytes.HasPrefix(doc, []byte("---")) {
+				doc = append([]byte("---\n"), doc...)
+			}
+			if _, err := out.Write(doc); err != nil {
+				return err
+			}
 		}
-		_, err = out.Write(data)
-		return err
+		return nil
 	}
-	return fmt.Errorf("--output must be one of table, json, yaml; not %q", strings.TrimSpace(format))
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tKIND\tFIELD\tPOLICY\tREASON")
+	for _, set := range sets {
+		for _, r := range set.Rules {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Resource, r.FieldPaths(), r.Policy, r.Reason)
+		}
+	}
+	return w.Flush()
 }

@@ -201,7 +201,7 @@ func (o *RollbackOptions) printDryRun(result *rollback.Result) error {
 		fmt.Fprintln(o.Out, "# pvc-guard changed nothing versus the stored revision.")
 	}
 	for _, f := range result.Report.Rewrites {
-		fmt.Fprintf(o.Out, "# changed: %s/%s %s: stored %s, applied %s (%s)\n", f.Namespace, f.Name, f.Field, renderer.FormatValue(f.Chart), renderer.FormatValue(f.Live), f.Reason)
+		fmt.Fprintf(o.Out, "# changed: %s %s %s: stored %s, applied %s (%s)\n", f.Kind, f.ObjectName(), f.Field, renderer.FormatValue(f.Chart), renderer.FormatValue(f.Live), f.Reason)
 	}
 	_, err := fmt.Fprint(o.Out, result.Manifest)
 	return err
@@ -209,7 +209,7 @@ func (o *RollbackOptions) printDryRun(result *rollback.Result) error {
 
 func printPreserved(w io.Writer, report *renderer.Report) {
 	for _, f := range report.Rewrites {
-		fmt.Fprintf(w, "pvc-guard: %s/%s %s kept at %s (%s)\n", f.Namespace, f.Name, f.Field, renderer.FormatValue(f.Live), f.Reason)
+		fmt.Fprintf(w, "pvc-guard: %s %s %s kept at %s (%s)\n", f.Kind, f.ObjectName(), f.Field, renderer.FormatValue(f.Live), f.Reason)
 	}
 }
 

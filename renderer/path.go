@@ -1,0 +1,306 @@
+package renderer
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Path is a field's location from an object's root: mapping keys, and steps
+// into lists of mappings that pick an item by one of its fields. Its text
+// form is kubectl's, with keys that hold dots in brackets and list steps as
+// [field=value]:
+//
+//	spec.volumeClaimTemplates[metadata.name=data].spec.resources.requests.storage
+//	metadata.annotations["volume.beta.kubernetes.io/storage-class"]
+//
+// A rule's path may pick every item with [field=*]; findings always carry a
+// concrete path, one per item.
+type Path []Step
+
+// Step is one step of a Path: a mapping key, or an item of a list.
+type Step struct {
+	// Key is the mapping key; empty for a list step.
+	Key string
+	// ItemKey is, for a list step, the field of each item that names it
+	// (metadata.name for volumeClaimTemplates), as nested mapping keys.
+	ItemKey []string
+	// Item is the value ItemKey must have, or "*" for every item.
+	Item string
+}
+
+// wildcard is the list step's Item that picks every item.
+const wildcard = "*"
+
+// IsList reports whether the step picks an item of a list.
+func (s Step) IsList() bool { return s.ItemKey != nil }
+
+// ParsePath reads a path in its text form.
+func ParsePath(text string) (Path, error) {
+	var p Path
+	for rest := text; rest != ""; {
+		var step Step
+		var err error
+		switch {
+		case strings.HasPrefix(rest, `["`):
+			step.Key, rest, err = quotedKey(rest)
+		case rest[0] == '[':
+			step, rest, err = listStep(rest)
+		default:
+			end := strings.IndexAny(rest, ".[")
+			if end < 0 {
+				end = len(rest)
+			}
+			step.Key, rest = rest[:end], rest[end:]
+			if step.Key == "" {
+				err = fmt.Errorf("empty key")
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("path %q: %w", text, err)
+		}
+		p = append(p, step)
+		if strings.HasPrefix(rest, ".") {
+			if rest = rest[1:]; rest == "" {
+				return nil, fmt.Errorf("path %q ends with a dot", text)
+			}
+		} else if rest != "" && rest[0] != '[' {
+			return nil, fmt.Errorf("path %q: %q must follow a dot", text, rest)
+		}
+	}
+	if len(p) == 0 {
+		return nil, fmt.Errorf("empty path")
+	}
+	if p[0].IsList() {
+		return nil, fmt.Errorf("path %q starts with a list step; an object's root is a mapping", text)
+	}
+	return p, nil
+}
+
+// quotedKey reads ["key"] at the start of rest.
+func quotedKey(rest string) (key, after string, err error) {
+	key, after, err = quoted(rest[1:])
+	if err == nil && !strings.HasPrefix(after, "]") {
+		err = fmt.Errorf("%q: a quoted key ends with \"]", rest)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return key, after[1:], nil
+}
+
+// quoted reads a double-quoted Go string at the start of text.
+func quoted(text string) (value, after string, err error) {
+	q, err := strconv.QuotedPrefix(text)
+	if err != nil {
+		return "", "", fmt.Errorf("unterminated or invalid quoted string %s", text)
+	}
+	value, err = strconv.Unquote(q)
+	return value, text[len(q):], err
+}
+
+// listStep reads [field=value] at the start of rest.
+func listStep(rest string) (Step, string, error) {
+	eq := strings.IndexByte(rest, '=')
+	if eq < 0 {
+		return Step{}, "", fmt.Errorf("%q: a list step is [field=value] or [field=*]", rest)
+	}
+	field := rest[1:eq]
+	var value string
+	after := rest[eq+1:]
+	if strings.HasPrefix(after, `"`) {
+		var err error
+		if value, after, err = quoted(after); err != nil {
+			return Step{}, "", err
+		}
+		if !strings.HasPrefix(after, "]") {
+			return Step{}, "", fmt.Errorf("unterminated [%s=%q", field, value)
+		}
+		after = after[1:]
+	} else {
+		end := strings.IndexByte(after, ']')
+		if end < 0 {
+			return Step{}, "", fmt.Errorf("unterminated [%s=", field)
+		}
+		value, after = after[:end], after[end+1:]
+	}
+	keys := strings.Split(field, ".")
+	for _, k := range keys {
+		if k == "" {
+			return Step{}, "", fmt.Errorf("list step [%s=...] names an empty field", field)
+		}
+	}
+	if value == "" {
+		return Step{}, "", fmt.Errorf("list step [%s=] needs a value or *", field)
+	}
+	return Step{ItemKey: keys, Item: value}, after, nil
+}
+
+// String renders the path in its text form; ParsePath reads it back.
+func (p Path) String() string {
+	var b strings.Builder
+	for i, s := range p {
+		switch {
+		case s.IsList():
+			item := s.Item
+			if !isPlainItem(item) {
+				item = strconv.Quote(item)
+			}
+			fmt.Fprintf(&b, "[%s=%s]", strings.Join(s.ItemKey, "."), item)
+		case !isPlainKey(s.Key):
+			fmt.Fprintf(&b, "[%q]", s.Key)
+		case i > 0:
+			b.WriteString("." + s.Key)
+		default:
+			b.WriteString(s.Key)
+		}
+	}
+	return b.String()
+}
+
+func isPlainKey(key string) bool {
+	return key != "" && !strings.ContainsAny(key, `./[]="\ `)
+}
+
+func isPlainItem(item string) bool {
+	return item != "" && !strings.ContainsAny(item, `[]="\ `)
+}
+
+// MarshalText and UnmarshalText make a Path a plain string in rule files.
+func (p Path) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+func (p *Path) UnmarshalText(text []byte) error {
+	parsed, err := ParsePath(string(text))
+	if err != nil {
+		return err
+	}
+	*p = parsed
+	return nil
+}
+
+// Keys returns the path as mapping keys when it has no list step.
+func (p Path) Keys() ([]string, bool) {
+	keys := make([]string, len(p))
+	for i, s := range p {
+		if s.IsList() {
+			return nil, false
+		}
+		keys[i] = s.Key
+	}
+	return keys, true
+}
+
+// Get returns the value at a concrete path in plain Go values, or nil.
+func (p Path) Get(v any) any {
+	for _, s := range p {
+		if v = s.child(v); v == nil {
+			return nil
+		}
+	}
+	return v
+}
+
+// child steps from v into one key or list item.
+func (s Step) child(v any) any {
+	if !s.IsList() {
+		m, _ := v.(map[string]any)
+		return m[s.Key]
+	}
+	items, _ := v.([]any)
+	if i := slices.IndexFunc(items, s.matches); i >= 0 {
+		return items[i]
+	}
+	return nil
+}
+
+// matches reports whether a list step picks item.
+func (s Step) matches(item any) bool {
+	name, ok := itemName(item, s.ItemKey)
+	return ok && name == s.Item
+}
+
+// itemName is the value of a list item's naming field, when it is a string.
+func itemName(item any, key []string) (string, bool) {
+	for _, k := range key {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		item = m[k]
+	}
+	name, ok := item.(string)
+	return name, ok
+}
+
+// Expand returns the concrete paths of p over the given objects: a wildcard
+// step becomes one path per item name found in any of them, in the order
+// the objects list them (the first object's items first). A path without
+// wildcards is returned as it is.
+func (p Path) Expand(objects ...any) []Path {
+	var out []Path
+	p.expand(0, nil, objects, &out)
+	return out
+}
+
+func (p Path) expand(at int, prefix Path, values []any, out *[]Path) {
+	for ; at < len(p); at++ {
+		s := p[at]
+		if s.IsList() && s.Item == wildcard {
+			for _, name := range itemNames(values, s.ItemKey) {
+				concrete := Step{ItemKey: s.ItemKey, Item: name}
+				p.expand(at+1, append(prefix[:len(prefix):len(prefix)], concrete), children(values, concrete), out)
+			}
+			return
+		}
+		prefix = append(prefix, s)
+		values = children(values, s)
+	}
+	*out = append(*out, prefix)
+}
+
+func children(values []any, s Step) []any {
+	next := make([]any, len(values))
+	for i, v := range values {
+		next[i] = s.child(v)
+	}
+	return next
+}
+
+// itemNames lists the distinct item names of the lists among values.
+func itemNames(values []any, key []string) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, v := range values {
+		items, _ := v.([]any)
+		for _, item := range items {
+			if name, ok := itemName(item, key); ok && !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}
+
+// childNode steps from a YAML node into one key or list item, or returns nil.
+func (s Step) childNode(n *yaml.Node) *yaml.Node {
+	if !s.IsList() {
+		return mappingValue(n, s.Key)
+	}
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	if i := slices.IndexFunc(n.Content, s.matchesNode); i >= 0 {
+		return n.Content[i]
+	}
+	return nil
+}
+
+// matchesNode reports whether a list step picks the item node.
+func (s Step) matchesNode(item *yaml.Node) bool {
+	name := nodeAt(item, s.ItemKey)
+	return name != nil && name.Kind == yaml.ScalarNode && name.Value == s.Item
+}

@@ -1,0 +1,239 @@
+package renderer
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/version"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// ruleIndex is the loaded rules that hold on the server, by kind.
+type ruleIndex struct {
+	byKind map[GroupKind][]*Rule
+	scopes map[GroupKind]Scope
+	// needles are the texts the pre-scan looks for: each ruled kind's
+	// name, without those another needle contains (PersistentVolume
+	// finds PersistentVolumeClaim too).
+	needles [][]byte
+}
+
+// newRuleIndex keeps the rules of sets that apply to a server of the given
+// version (nil: the newest the rules know).
+func newRuleIndex(sets []*RuleSet, server *version.Version) *ruleIndex {
+	ix := &ruleIndex{byKind: map[GroupKind][]*Rule{}, scopes: map[GroupKind]Scope{}}
+	var kinds []string
+	for _, set := range sets {
+		for i := range set.Rules {
+			r := &set.Rules[i]
+			if !r.appliesTo(server) {
+				continue
+			}
+			if _, seen := ix.byKind[r.Resource]; !seen {
+				kinds = append(kinds, r.Resource.Kind)
+			}
+			ix.byKind[r.Resource] = append(ix.byKind[r.Resource], r)
+			ix.scopes[r.Resource] = r.scope()
+		}
+	}
+	for _, kind := range kinds {
+		covered := slices.ContainsFunc(kinds, func(other string) bool {
+			return other != kind && strings.Contains(kind, other)
+		})
+		if !covered && !slices.ContainsFunc(ix.needles, func(n []byte) bool { return string(n) == kind }) {
+			ix.needles = append(ix.needles, []byte(kind))
+		}
+	}
+	return ix
+}
+
+// mayHold is the cheap scan that lets most documents skip parsing. A
+// kind's name is written out in any plain, quoted, flow or JSON form, in a
+// List item and behind an anchor alike; only an escape sequence in a
+// double-quoted scalar ("\x50ersistent...") can hide it, so any backslash
+// sends the document to the parser too. It must never return false for a
+// document that holds an object of a ruled kind.
+func (ix *ruleIndex) mayHold(raw []byte) bool {
+	for _, needle := range ix.needles {
+		if bytes.Contains(raw, needle) {
+			return true
+		}
+	}
+	return len(ix.needles) > 0 && bytes.IndexByte(raw, '\\') >= 0
+}
+
+// object is one object of a ruled kind found in the stream.
+type object struct {
+	doc        document
+	parsed     parsedDocument // the whole document, parsed once
+	item       int            // index in a List's items, or -1
+	apiVersion string
+	kind       GroupKind
+	key        ObjectKey
+	source     string
+	value      map[string]any // the chart's object as plain Go values
+	live       map[string]any // the live object, nil when there is none
+	// view and liveView are both objects as the API server compares them
+	// on an update (views), for kinds it rewrites before comparing.
+	view, liveView any
+}
+
+// attachLive records the live object and the views the rules compare.
+func (o *object) attachLive(live map[string]any) {
+	o.live, o.view, o.liveView = live, any(o.value), any(live)
+	if view := views[o.kind]; view != nil {
+		o.view, o.liveView = view(o.value, live), view(live, nil)
+	}
+}
+
+// objectsIn returns the ruled objects of one document: the document
+// itself, or the items of a List.
+func (ix *ruleIndex) objectsIn(doc document, namespace string) ([]*object, error) {
+	parsed, err := parseDocument(doc.raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	if len(parsed.node.Content) == 0 {
+		return nil, nil
+	}
+	root := parsed.node.Content[0]
+	nodes := []*yaml.Node{root}
+	if items := mappingValue(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
+		nodes = items.Content
+	}
+	var found []*object
+	for i, n := range nodes {
+		apiVersion, kind := scalarValue(mappingValue(n, "apiVersion")), scalarValue(mappingValue(n, "kind"))
+		gk := GroupKind{Group: groupOf(apiVersion), Kind: kind}
+		if ix.byKind[gk] == nil {
+			continue
+		}
+		item := i
+		if n == root {
+			item = -1
+		}
+		obj, err := ix.newObject(doc, parsed, item, n, apiVersion, gk, namespace)
+		if err != nil {
+			return nil, err
+		}
+		if obj != nil {
+			found = append(found, obj)
+		}
+	}
+	return found, nil
+}
+
+func scalarValue(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+// groupOf is the API group of an apiVersion: "apps" of apps/v1, "" of v1.
+func groupOf(apiVersion string) string {
+	if group, _, ok := strings.Cut(apiVersion, "/"); ok {
+		return group
+	}
+	return ""
+}
+
+// hookAnnotation marks the documents Helm runs as hooks. They are never
+// ruled: Helm 4 post-renders them too, and their delete policies re-create
+// them, so a live hook object says nothing about what may change.
+const hookAnnotation = "helm.sh/hook"
+
+// newObject decodes one object; a hook is nil.
+func (ix *ruleIndex) newObject(doc document, parsed parsedDocument, item int, n *yaml.Node, apiVersion string, kind GroupKind, namespace string) (*object, error) {
+	decoded, err := decodeNode(n)
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", kind.Kind, err)
+	}
+	if err := requireStringKeys(kind.Kind, decoded, nil); err != nil {
+		return nil, err
+	}
+	value, _ := decoded.(map[string]any)
+	if annotations, _ := valueAt(value, []string{"metadata", "annotations"}).(map[string]any); annotations[hookAnnotation] != nil {
+		return nil, nil
+	}
+	name, _ := valueAt(value, []string{"metadata", "name"}).(string)
+	if name == "" {
+		return nil, fmt.Errorf("%s without metadata.name; give it a name in its template", kind.Kind)
+	}
+	key := ObjectKey{Name: name}
+	if ix.scopes[kind] == Namespaced {
+		key.Namespace, _ = valueAt(value, []string{"metadata", "namespace"}).(string)
+		if key.Namespace == "" {
+			key.Namespace = namespace
+		}
+		if key.Namespace == "" {
+			key.Namespace = "default"
+		}
+	}
+	return &object{doc: doc, parsed: parsed, item: item, apiVersion: apiVersion, kind: kind, key: key,
+		source: sourceOf(doc.raw), value: value}, nil
+}
+
+// field is one concrete field of one object that a rule decides on.
+type field struct {
+	obj  *object
+	rule *Rule
+	path Path
+}
+
+// fields returns every field the rules decide on for a live object: each
+// rule's paths, expanded over the items the chart and the live object
+// have. A field inside a list item that only one side has is left to the
+// rule on the item itself (fixed-membership): there is nothing to compare.
+func (ix *ruleIndex) fields(obj *object) []field {
+	var out []field
+	for _, rule := range ix.byKind[obj.kind] {
+		for _, p := range rule.Fields() {
+			for _, concrete := range p.Expand(obj.value, obj.live) {
+				if insideOneSidedItem(concrete, obj.value, obj.live) {
+					continue
+				}
+				out = append(out, field{obj: obj, rule: rule, path: concrete})
+			}
+		}
+	}
+	return out
+}
+
+func insideOneSidedItem(p Path, chart, live any) bool {
+	for i := range len(p) - 1 {
+		if p[i].IsList() && (p[:i+1].Get(chart) == nil || p[:i+1].Get(live) == nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// decide applies the field's rule; related reads a related live object.
+// It returns the chart's value as written and the live one as compared.
+func (f field) decide(related func(GroupKind, ObjectKey) map[string]any) (chart, live any, values fieldValues, r ruling) {
+	chart, live = f.path.Get(f.obj.value), f.path.Get(f.obj.liveView)
+	values = f.rule.read(chart, f.path.Get(f.obj.view), live)
+	pair := &objectPair{chart: f.obj.value, live: f.obj.live, liveView: f.obj.liveView, related: related}
+	return chart, live, values, policies[f.rule.Policy].decide(fieldCase{rule: f.rule, fieldValues: values, object: pair})
+}
+
+// relatedKeys runs every decision once with a lookup that records what it
+// is asked for and finds nothing, so the related objects that matter (only
+// a bound claim that grows needs its StorageClass) are fetched in one
+// batch per kind.
+func relatedKeys(fields []field) map[GroupKind][]ObjectKey {
+	asked := map[GroupKind][]ObjectKey{}
+	record := func(kind GroupKind, key ObjectKey) map[string]any {
+		if !slices.Contains(asked[kind], key) {
+			asked[kind] = append(asked[kind], key)
+		}
+		return nil
+	}
+	for _, f := range fields {
+		f.decide(record)
+	}
+	return asked
+}
