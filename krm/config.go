@@ -15,6 +15,7 @@ type config struct {
 	Namespace  string
 	OnConflict renderer.ConflictPolicy
 	LiveState  []string
+	Rules      []*renderer.RuleSet
 }
 
 // Keys of the functionConfig ConfigMap's data. A ConfigMap is what kpt
@@ -24,13 +25,14 @@ const (
 	keyNamespace  = "namespace"  // for items without metadata.namespace
 	keyOnConflict = "onConflict" // "fail" (default) or "keep-live"
 	keyLiveState  = "liveState"  // comma-separated snapshot files instead of the cluster
+	keyRules      = "rules"      // comma-separated rule set files (or builtin:NAME) added to the default rules
 )
 
 // loadConfig applies the functionConfig, a ConfigMap whose data holds the
 // keys above, to the function's defaults. Unknown keys are refused, so a
 // misspelt option cannot silently fall back to the cluster or to "fail".
 func (f *Function) loadConfig(fc *yaml.RNode) (config, error) {
-	cfg := config{Namespace: f.Namespace, OnConflict: f.OnConflict}
+	cfg := config{Namespace: f.Namespace, OnConflict: f.OnConflict, Rules: f.Rules}
 	if fc.IsNilOrEmpty() {
 		return cfg, nil
 	}
@@ -45,6 +47,12 @@ func (f *Function) loadConfig(fc *yaml.RNode) (config, error) {
 			cfg.OnConflict = renderer.ConflictPolicy(value)
 		case keyLiveState:
 			cfg.LiveState = f.paths(value)
+		case keyRules:
+			rules, err := renderer.LoadRuleSets(f.paths(value))
+			if err != nil {
+				return cfg, fmt.Errorf("functionConfig data.%s: %w", keyRules, err)
+			}
+			cfg.Rules = rules
 		default:
 			return cfg, fmt.Errorf("functionConfig data has unknown key %q; pvc-guard reads %s", key, configKeys)
 		}
@@ -56,7 +64,7 @@ func (f *Function) loadConfig(fc *yaml.RNode) (config, error) {
 	return cfg, fmt.Errorf(`functionConfig data.%s must be "fail" or "keep-live", not %q`, keyOnConflict, cfg.OnConflict)
 }
 
-const configKeys = keyNamespace + ", " + keyOnConflict + " and " + keyLiveState
+const configKeys = keyNamespace + ", " + keyOnConflict + ", " + keyLiveState + " and " + keyRules
 
 // paths splits a comma-separated list of files, resolving relative paths
 // against the function's directory.
@@ -66,7 +74,7 @@ func (f *Function) paths(list string) []string {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		if !filepath.IsAbs(p) {
+		if !filepath.IsAbs(p) && !strings.HasPrefix(p, renderer.BuiltinPrefix) {
 			p = filepath.Join(f.Dir, p)
 		}
 		paths = append(paths, p)

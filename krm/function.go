@@ -99,7 +99,7 @@ func (f *Function) transform(ctx context.Context, rl *framework.ResourceList) (*
 	if err != nil {
 		return nil, framework.Results{errorResult(err)}
 	}
-	r := &renderer.Renderer{Live: state, Namespace: cfg.Namespace, OnConflict: cfg.OnConflict, Rules: f.Rules}
+	r := &renderer.Renderer{Live: state, Namespace: cfg.Namespace, OnConflict: cfg.OnConflict, Rules: cfg.Rules}
 	out, report, err := r.Render(ctx, stream)
 	if err != nil {
 		return report, errorResults(err, rl.Items)

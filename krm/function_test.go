@@ -52,7 +52,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			input := c.Read("input.yaml")
-			for _, name := range liveStateFiles(t, input) {
+			for _, name := range configFiles(t, input) {
 				c.Path(name) // read by the function itself
 			}
 			var out bytes.Buffer
@@ -65,23 +65,25 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// liveStateFiles returns the files the functionConfig of a ResourceList
-// names in data.liveState, which the function reads from the case
+// configFiles returns the files the functionConfig of a ResourceList names
+// in data.liveState and data.rules, which the function reads from the case
 // directory.
-func liveStateFiles(t *testing.T, input []byte) []string {
+func configFiles(t *testing.T, input []byte) []string {
 	t.Helper()
 	list, err := yaml.Parse(string(input))
 	if err != nil {
 		return nil // a malformed-input case: the function reads nothing
 	}
-	value, err := list.Pipe(yaml.Lookup("functionConfig", "data", "liveState"))
-	if err != nil || value == nil {
-		return nil
-	}
 	var names []string
-	for _, name := range strings.Split(yaml.GetValue(value), ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			names = append(names, name)
+	for _, key := range []string{"liveState", "rules"} {
+		value, err := list.Pipe(yaml.Lookup("functionConfig", "data", key))
+		if err != nil || value == nil {
+			continue
+		}
+		for _, name := range strings.Split(yaml.GetValue(value), ",") {
+			if name = strings.TrimSpace(name); name != "" && !strings.HasPrefix(name, renderer.BuiltinPrefix) {
+				names = append(names, name)
+			}
 		}
 	}
 	return names

@@ -89,6 +89,10 @@ func (o *FluxPatchesOptions) Validate() error {
 // Run prints the block. Nothing is printed unless every claim could be
 // pinned; the report file is written as in render.
 func (o *FluxPatchesOptions) Run(ctx context.Context) error {
+	rules, err := renderer.LoadRuleSets(o.RuleFiles)
+	if err != nil {
+		return err
+	}
 	manifest, err := o.manifest(ctx)
 	if err != nil {
 		return err
@@ -99,7 +103,7 @@ func (o *FluxPatchesOptions) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()
-	p := &flux.Patcher{Live: state, Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict)}
+	p := &flux.Patcher{Live: state, Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict), Rules: rules, KubeVersion: o.KubeVersion}
 	// A snapshot may hold no volumes, and every volume would seem gone.
 	p.CheckVolumes = len(o.LiveStateFiles) == 0
 	result, patchErr := p.Patches(ctx, manifest)

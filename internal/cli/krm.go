@@ -12,10 +12,10 @@ import (
 // and kpt's exec functions) instead of rendering a Helm stream. The command
 // line gives the defaults, which the ResourceList's functionConfig
 // overrides; the results replace the post-renderer's error messages.
-func (o *RenderOptions) runFunction(ctx context.Context, in []byte, state renderer.LiveState) error {
+func (o *RenderOptions) runFunction(ctx context.Context, in []byte, state renderer.LiveState, rules []*renderer.RuleSet) error {
 	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()
-	fn := &krm.Function{Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict), Live: state}
+	fn := &krm.Function{Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict), Live: state, Rules: rules}
 	report, err := fn.Run(ctx, in, o.Out)
 	if o.ReportFile != "" && report != nil {
 		if err := writeJSON(o.ReportFile, report); err != nil {

@@ -40,6 +40,11 @@ type RenderOptions struct {
 	ReportFile     string
 	OnConflict     string
 	RequestTimeout time.Duration
+	// RuleFiles are the --rules files (or builtin:NAME sets) added to the
+	// default rules.
+	RuleFiles []string
+	// KubeVersion stands for the API server's version with --live-state.
+	KubeVersion string
 }
 
 // NewRenderOptions returns the defaults, with Helm's environment read.
@@ -83,7 +88,14 @@ func (o *RenderOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "time limit for reading live state from the API server")
 	fs.StringArrayVar(&o.LiveStateFiles, "live-state", nil, "read live claims and storage classes from this file instead of the cluster (repeatable; a v1 List or a YAML stream)")
 	fs.StringVar(&o.ReportFile, "report", "", "write a JSON report of every rewrite and conflict to this file")
+	fs.StringVar(&o.KubeVersion, "kube-version", "", "the API server version the rules assume with --live-state (default: the newest they know)")
 	AddOnConflictFlag(fs, &o.OnConflict)
+	AddRulesFlag(fs, &o.RuleFiles)
+}
+
+// AddRulesFlag adds --rules, which every command that renders shares.
+func AddRulesFlag(fs *pflag.FlagSet, files *[]string) {
+	fs.StringArrayVar(files, "rules", nil, "add the rules of this rule set file, or of builtin:NAME (repeatable; see pvc-guard rules)")
 }
 
 // AddOnConflictFlag adds --on-conflict, which render, flux-patches and
@@ -117,6 +129,9 @@ func (o *RenderOptions) Validate() error {
 	if o.RequestTimeout <= 0 {
 		return fmt.Errorf("--request-timeout must be positive, not %s", o.RequestTimeout)
 	}
+	if o.KubeVersion != "" && len(o.LiveStateFiles) == 0 {
+		return fmt.Errorf("--kube-version is for --live-state; with a cluster the API server says its version")
+	}
 	return nil
 }
 
@@ -129,6 +144,10 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	rules, err := renderer.LoadRuleSets(o.RuleFiles)
+	if err != nil {
+		return err
+	}
 	widenPipes(o.In, o.Out)
 	// Live state loads while stdin streams in: both can take a while.
 	state := live.LoadInBackground(o.liveState)
@@ -137,11 +156,12 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("reading stdin: %w", err)
 	}
 	if krm.IsResourceList(in) {
-		return o.runFunction(ctx, in, state)
+		return o.runFunction(ctx, in, state, rules)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()
-	r := &renderer.Renderer{Live: state, Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict)}
+	r := &renderer.Renderer{Live: state, Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict),
+		Rules: rules, KubeVersion: o.KubeVersion}
 	result, renderErr := r.Rewrite(ctx, in)
 	if err := o.writeReport(result, renderErr); err != nil {
 		return err

@@ -181,6 +181,15 @@ func TestRenderOutcomes(t *testing.T) {
 			wantCode: 1, wantStderr: []string{`--on-conflict must be "fail" or "keep-live"`},
 		},
 		{
+			name: "a bad --rules file names the file and the entry", stdin: chartClaim,
+			args:     []string{"--live-state", live, "--rules", writeFile(t, "bad-rules.yaml", "apiVersion: pvc-guard.io/v1alpha1\nkind: RuleSet\nname: bad\nrules:\n- name: my-rule\n  resource: {kind: Widget}\n  path: spec.x\n  policy: foo\n  reason: r\n")},
+			wantCode: 1, wantStderr: []string{`bad-rules.yaml: rule 1 (my-rule): unknown policy "foo"`},
+		},
+		{
+			name: "--kube-version only with --live-state", stdin: chartClaim, args: []string{"--kube-version", "1.34"},
+			wantCode: 1, wantStderr: []string{"--kube-version is for --live-state"},
+		},
+		{
 			name: "unexpected argument", stdin: chartClaim, args: []string{"extra"},
 			wantCode: 1, wantStderr: []string{"unknown command"},
 		},

@@ -16,7 +16,7 @@ import (
 type RulesOptions struct {
 	Streams
 	Output    string
-	RuleFiles []string // the --rules flag comes with the render flags
+	RuleFiles []string
 }
 
 // NewRulesCommand builds `pvc-guard rules`, which prints the rules the
@@ -45,6 +45,7 @@ default are named builtin:NAME (builtin:workloads).`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, json or yaml")
+	AddRulesFlag(cmd.Flags(), &o.RuleFiles)
 	return cmd
 }
 

@@ -63,6 +63,7 @@ type RollbackOptions struct {
 
 	Release    string
 	OnConflict string
+	RuleFiles  []string
 	Wait       waitFlag
 	rollback.Options
 }
@@ -137,6 +138,7 @@ func (o *RollbackOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&c.ForceConflicts, "force-conflicts", false, "with server-side apply, force changes against conflicts")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "print the rewritten manifest and what pvc-guard preserved; change nothing")
 	cli.AddOnConflictFlag(fs, &o.OnConflict)
+	cli.AddRulesFlag(fs, &o.RuleFiles)
 	cmd.MarkFlagsMutuallyExclusive("force-replace", "force-conflicts")
 	cmd.MarkFlagsMutuallyExclusive("force", "force-conflicts")
 }
@@ -172,6 +174,10 @@ func (o *RollbackOptions) Validate() error {
 
 // Run performs the rollback and reports what was preserved.
 func (o *RollbackOptions) Run(ctx context.Context) error {
+	rules, err := renderer.LoadRuleSets(o.RuleFiles)
+	if err != nil {
+		return err
+	}
 	namespace := o.settings.Namespace()
 	cfg, err := o.helmConfiguration(namespace)
 	if err != nil {
@@ -182,7 +188,7 @@ func (o *RollbackOptions) Run(ctx context.Context) error {
 		return err
 	}
 	o.WaitStrategy = kube.WaitStrategy(o.Wait)
-	r := &renderer.Renderer{Live: state, OnConflict: renderer.ConflictPolicy(o.OnConflict)}
+	r := &renderer.Renderer{Live: state, OnConflict: renderer.ConflictPolicy(o.OnConflict), Rules: rules}
 	result, err := rollback.NewRollback(cfg, r, o.Options).Run(ctx, o.Release)
 	if err != nil {
 		return err
