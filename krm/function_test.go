@@ -107,8 +107,12 @@ func TestSameAsPostRenderer(t *testing.T) {
 				t.Skipf("kyaml cannot read this stream as items, so no orchestrator could send it: %v", err)
 			}
 			opts := golden.ReadOptions(t, dir, golden.Options{})
+			rules, err := golden.RuleSets(dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
 			fn := &krm.Function{Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict),
-				Live: golden.Snapshot(t, dir)}
+				Live: golden.Snapshot(t, dir), Rules: rules}
 			var out bytes.Buffer
 			if _, err := fn.Run(context.Background(), resourceList(t, items), &out); err != nil {
 				t.Fatalf("function failed: %v\n%s", err, out.String())

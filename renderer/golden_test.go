@@ -14,7 +14,8 @@ import (
 //
 //	input.yaml    the rendered stream Helm hands the post-renderer
 //	live.yaml     what the cluster holds (absent: no claim exists)
-//	options.yaml  renderer options: namespace, onConflict (optional)
+//	options.yaml  renderer options: namespace, onConflict, rules (files of
+//	              the case or builtin:NAME), kubeVersion (optional)
 //	output.yaml   the expected stream, or
 //	error.txt     the expected error (and then no output at all)
 //	report.json   the expected report, when the run makes one
@@ -37,8 +38,14 @@ func runGolden(t *testing.T, dir string) {
 	c := golden.NewCase(t, dir)
 	input := c.Read("input.yaml")
 	opts := c.Options(golden.Options{})
-	r := &renderer.Renderer{Live: c.Snapshot(), Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict)}
-	out, report, err := r.Render(context.Background(), input)
+	var out []byte
+	var report *renderer.Report
+	rules, err := c.RuleSets(opts)
+	if err == nil {
+		r := &renderer.Renderer{Live: c.Snapshot(), Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict),
+			Rules: rules, KubeVersion: opts.KubeVersion}
+		out, report, err = r.Render(context.Background(), input)
+	}
 
 	if err != nil {
 		if out != nil {

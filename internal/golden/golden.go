@@ -11,11 +11,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/pvc-guard/pvc-guard/live"
+	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
 // update makes Compare write golden files, and a Case remove the files its
@@ -128,6 +130,34 @@ func Read(t testing.TB, path string) []byte {
 type Options struct {
 	Namespace  string `yaml:"namespace"`
 	OnConflict string `yaml:"onConflict"`
+	// Rules are rule set files of the case, or builtin:NAME sets, added to
+	// the default rules as --rules adds them.
+	Rules []string `yaml:"rules"`
+	// KubeVersion is the API server version the rules assume.
+	KubeVersion string `yaml:"kubeVersion"`
+}
+
+// RuleSets loads the default rules and the case's Rules, recording the
+// case's files as read.
+func (c *Case) RuleSets(opts Options) ([]*renderer.RuleSet, error) {
+	for _, ref := range opts.Rules {
+		if !strings.HasPrefix(ref, renderer.BuiltinPrefix) {
+			c.Path(ref)
+		}
+	}
+	return RuleSets(c.Dir, opts)
+}
+
+// RuleSets loads the default rules and the Rules of the case in dir.
+func RuleSets(dir string, opts Options) ([]*renderer.RuleSet, error) {
+	refs := make([]string, len(opts.Rules))
+	for i, ref := range opts.Rules {
+		refs[i] = ref
+		if !strings.HasPrefix(ref, renderer.BuiltinPrefix) {
+			refs[i] = filepath.Join(dir, ref)
+		}
+	}
+	return renderer.LoadRuleSets(refs)
 }
 
 // ReadOptions returns defaults overlaid with dir/options.yaml, or defaults
