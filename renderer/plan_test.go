@@ -3,6 +3,8 @@ package renderer
 import (
 	"strings"
 	"testing"
+
+	"github.com/pvc-guard/pvc-guard/internal/benchdata"
 )
 
 // indexOf builds a rule index over one rule per kind.
@@ -56,5 +58,36 @@ func TestMayHold(t *testing.T) {
 	}
 	if got := strings.Join(needles, ","); got != "PersistentVolume,StatefulSet" {
 		t.Errorf("the scan looks for %s; PersistentVolume finds its claims too", got)
+	}
+}
+
+// TestPreScanParsesOnlyRuledDocuments: on a Helm-like stream, every
+// document the pre-scan lets through holds an object of a ruled kind, and
+// every such document is let through.
+func TestPreScanParsesOnlyRuledDocuments(t *testing.T) {
+	stream, _ := benchdata.Stream(10_000)
+	for _, refs := range [][]string{nil, {BuiltinPrefix + "workloads"}} {
+		sets, err := LoadRuleSets(refs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix := newRuleIndex(sets, nil)
+		var scanned, ruled int
+		for doc := range eachDocument(stream) {
+			objects, err := ix.objectsIn(doc, "default")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if may := ix.mayHold(doc.raw); may != (len(objects) > 0) {
+				t.Fatalf("rules %v: the pre-scan says %v for a document with %d ruled objects:\n%s", refs, may, len(objects), doc.raw)
+			}
+			if ix.mayHold(doc.raw) {
+				scanned++
+			}
+			if len(objects) > 0 {
+				ruled++
+			}
+		}
+		t.Logf("rules %v: %d of 10000 documents parsed, %d hold a ruled object", refs, scanned, ruled)
 	}
 }

@@ -29,6 +29,8 @@ const (
 	LocalObjectReferenceValue ValueKind = "typed-local-object-reference"
 	// ObjectReferenceValue is a *TypedObjectReference (dataSourceRef).
 	ObjectReferenceValue ValueKind = "typed-object-reference"
+	// RoleRefValue is a RoleRef: a struct of three string fields.
+	RoleRefValue ValueKind = "role-ref"
 )
 
 // shape is the part of a Go type that decides what counts as not set.
@@ -78,6 +80,7 @@ var shapes = map[ValueKind]shape{
 	}},
 	LocalObjectReferenceValue: {kind: structShape, fields: localReference},
 	ObjectReferenceValue:      {kind: structShape, fields: with(localReference, "namespace", optionalString)},
+	RoleRefValue:              {kind: structShape, fields: map[string]shape{"apiGroup": stringShape, "kind": stringShape, "name": stringShape}},
 }
 
 func with(fields map[string]shape, name string, s shape) map[string]shape {
