@@ -59,8 +59,8 @@ type Auditor struct {
 	Options
 }
 
-// progressAfter is how long an audit runs silently.
-const progressAfter = 2 * time.Second
+// progressAfter is how long an audit runs silently (a variable for tests).
+var progressAfter = 2 * time.Second
 
 // Run audits the releases the records belong to, in name order.
 func (a *Auditor) Run(ctx context.Context, records []Record) (*Result, error) {

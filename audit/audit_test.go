@@ -1,8 +1,11 @@
 package audit
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -122,5 +125,23 @@ func TestMaxRevisions(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[4 3]" || result.Releases[0].Revision != 5 {
 		t.Errorf("checked revisions %v of current %d, want [4 3] of 5", got, result.Releases[0].Revision)
+	}
+}
+
+// TestProgress: past progressAfter, each release gets a line on the
+// progress writer, with the requests so far.
+func TestProgress(t *testing.T) {
+	defer func(saved time.Duration) { progressAfter = saved }(progressAfter)
+	progressAfter = 0
+	cluster, _ := fakeCluster(t)
+	var progress bytes.Buffer
+	records := []Record{{Name: "a", Namespace: "apps", Version: 1}, {Name: "b", Namespace: "apps", Version: 1}}
+	auditor := &Auditor{Cluster: cluster, Options: Options{ServerSide: "auto", Progress: &progress}}
+	if _, err := auditor.Run(t.Context(), records); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "pvc-guard audit: 2/2 releases, 0 LIST and 0 dry-run requests") {
+		t.Errorf("progress = %q", progress.String())
 	}
 }

@@ -313,3 +313,22 @@ func (h *history) readOnlyKubeconfig() string {
 	}
 	return kubeconfig
 }
+
+// TestHelmPluginAudit: `helm pvc-guard audit` runs the audit, in the
+// namespace Helm gives the plugin.
+func TestHelmPluginAudit(t *testing.T) {
+	for _, version := range []testcluster.HelmVersion{testcluster.Helm3, testcluster.Helm4} {
+		t.Run(string(version), func(t *testing.T) {
+			t.Parallel()
+			c := testcluster.Get(t)
+			ns := c.Namespace(t)
+			helm := installPlugins(t, c, version, ns)
+			helm.ok("install", "app", appChart, "--set", "claim.enabled=false")
+			helm.ok("upgrade", "app", appChart, "--set", "claim.enabled=false", "--set", "message=two")
+			out := helm.ok("pvc-guard", "audit")
+			if !strings.Contains(out, ns+"/app  rollback 1") {
+				t.Errorf("helm pvc-guard audit printed no rollback row for %s/app:\n%s", ns, out)
+			}
+		})
+	}
+}
