@@ -104,7 +104,7 @@ func (r *Rollback) loadTarget(name string) (*release.Release, error) {
 	if err != nil {
 		return nil, fmt.Errorf("release %q: %w", name, err)
 	}
-	current, err := asRelease(last)
+	current, err := AsRelease(last)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (r *Rollback) loadTarget(name string) (*release.Release, error) {
 	if err != nil {
 		return nil, fmt.Errorf("release %q has no revision %d: %w", name, version, err)
 	}
-	return asRelease(stored)
+	return AsRelease(stored)
 }
 
 // render runs the target's manifest through the renderer against the live
@@ -152,7 +152,9 @@ func (r *Rollback) helmRollback(version int) *action.Rollback {
 	return client
 }
 
-func asRelease(r any) (*release.Release, error) {
+// AsRelease is a record Helm's release storage returned, as the v1 release
+// Helm 3 and Helm 4 both store.
+func AsRelease(r any) (*release.Release, error) {
 	switch rel := r.(type) {
 	case *release.Release:
 		return rel, nil

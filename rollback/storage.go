@@ -22,7 +22,7 @@ func (d *renderedTarget) Get(key string) (helmrelease.Releaser, error) {
 	if err != nil {
 		return stored, err
 	}
-	if rel, err := asRelease(stored); err == nil && rel.Name == d.target.Name && rel.Version == d.target.Version {
+	if rel, err := AsRelease(stored); err == nil && rel.Name == d.target.Name && rel.Version == d.target.Version {
 		copied := *d.target
 		return &copied, nil
 	}

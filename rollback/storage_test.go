@@ -47,7 +47,7 @@ func TestRenderedTargetReturnsTheRewrittenTargetOnly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rel, err := asRelease(got)
+			rel, err := AsRelease(got)
 			if err != nil || rel.Manifest != tt.want {
 				t.Errorf("Get(%s) manifest = %q (%v), want %q", tt.key, rel.Manifest, err, tt.want)
 			}
@@ -71,7 +71,7 @@ func mustRelease(t *testing.T, d driver.Driver, key string) *release.Release {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel, err := asRelease(got)
+	rel, err := AsRelease(got)
 	if err != nil {
 		t.Fatal(err)
 	}
