@@ -11,12 +11,12 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	helmcli "helm.sh/helm/v4/pkg/cli"
 	helmrelease "helm.sh/helm/v4/pkg/release"
-	release "helm.sh/helm/v4/pkg/release/v1"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/pvc-guard/pvc-guard/audit"
 	"github.com/pvc-guard/pvc-guard/internal/cli"
+	"github.com/pvc-guard/pvc-guard/rollback"
 )
 
 const auditExamples = `  # Every release of the namespace: which rollbacks would fail, and which pvc-guard fixes
@@ -173,7 +173,7 @@ func (o *AuditOptions) records() ([]audit.Record, error) {
 	}
 	records := make([]audit.Record, 0, len(stored))
 	for _, s := range stored {
-		rel, err := asRelease(s)
+		rel, err := rollback.AsRelease(s)
 		if err != nil {
 			return nil, err
 		}
@@ -181,16 +181,6 @@ func (o *AuditOptions) records() ([]audit.Record, error) {
 			Manifest: rel.Manifest, ApplyMethod: rel.ApplyMethod})
 	}
 	return records, nil
-}
-
-func asRelease(r helmrelease.Releaser) (*release.Release, error) {
-	switch rel := r.(type) {
-	case *release.Release:
-		return rel, nil
-	case release.Release:
-		return &rel, nil
-	}
-	return nil, fmt.Errorf("unsupported release record type %T", r)
 }
 
 // cluster is the audit's access to the API server, through Helm's client
