@@ -29,7 +29,7 @@ func judge(err error) judgement {
 		return accepted
 	case !errors.As(err, &status):
 		return undecided // no answer from the API server
-	case strings.Contains(err.Error(), "does not support dry run"):
+	case refusesDryRuns(err.Error()):
 		return undecided
 	case apierrors.IsForbidden(err) && !strings.Contains(err.Error(), "admission webhook"):
 		return noRBAC
@@ -38,6 +38,18 @@ func judge(err error) judgement {
 		return refused
 	}
 	return undecided
+}
+
+// refusesDryRuns tells a webhook that will not judge dry runs (the API
+// server's own message for webhooks without dry-run support, or a denial
+// that names the dry run) from one that judged the request.
+func refusesDryRuns(msg string) bool {
+	if strings.Contains(msg, "does not support dry run") {
+		return true
+	}
+	lower := strings.ToLower(msg)
+	return strings.Contains(lower, "admission webhook") && strings.Contains(lower, "denied") &&
+		(strings.Contains(lower, "dry run") || strings.Contains(lower, "dryrun") || strings.Contains(lower, "dry-run"))
 }
 
 // conflictFields are the fields a server-side apply conflict names

@@ -23,6 +23,8 @@ func TestJudge(t *testing.T) {
 		{"RBAC", apierrors.NewForbidden(claims, "data", errors.New(`User "x" cannot patch resource "persistentvolumeclaims"`)), noRBAC},
 		{"webhook denial", apierrors.NewForbidden(claims, "data", errors.New(`admission webhook "policy.example.com" denied the request: no`)), refused},
 		{"webhook without dry-run support", apierrors.NewBadRequest(`admission webhook "policy.example.com" does not support dry run`), undecided},
+		{"webhook that denies dry runs", apierrors.NewForbidden(claims, "data", errors.New(`admission webhook "policy.example.com" denied the request: dry runs are not supported`)), undecided},
+		{"webhook unreachable", apierrors.NewInternalError(errors.New(`failed calling webhook "policy.example.com": connection refused`)), undecided},
 		{"server-side apply conflict", apierrors.NewConflict(claims, "data", errors.New("conflict with kubectl")), refused},
 		{"timeout", apierrors.NewTimeoutError("slow", 1), undecided},
 		{"no answer", errors.New("connection refused"), undecided},

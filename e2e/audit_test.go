@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -156,6 +158,42 @@ func expandByHand(t *testing.T, h *history, size string) {
 	patch := []byte(`{"spec":{"resources":{"requests":{"storage":"` + size + `"}}}}`)
 	if _, err := h.c.Client.CoreV1().PersistentVolumeClaims(h.ns).Patch(t.Context(), h.claimName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatalf("expanding the claim by hand: %v", err)
+	}
+}
+
+// TestAuditUnreachableWebhookIsUnknown: a webhook the API server cannot
+// call makes the verdicts of the requests it covers unknown, not failures.
+// (Validating webhooks run after validation: an immutable field is refused
+// before any webhook is asked, so the request here is a ConfigMap's.)
+func TestAuditUnreachableWebhookIsUnknown(t *testing.T) {
+	h := claimlessHistory(t)
+	fail, none := admissionregistrationv1.Fail, admissionregistrationv1.SideEffectClassNone
+	url := "https://127.0.0.1:1/validate"
+	webhook := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: h.ns},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name: "unreachable.pvc-guard.test", ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url},
+			Rules: []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}}}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": h.ns}},
+			FailurePolicy:           &fail,
+			SideEffects:             &none,
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}
+	webhooks := h.c.Client.AdmissionregistrationV1().ValidatingWebhookConfigurations()
+	if _, err := webhooks.Create(t.Context(), webhook, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = webhooks.Delete(context.Background(), webhook.Name, metav1.DeleteOptions{}) })
+
+	predicted := first(h.audit(t))
+	got := rollbackTo1(t, predicted)
+	if got.Stock.OK || !got.Stock.Unknown || !strings.Contains(got.Stock.Error, "unreachable.pvc-guard.test") || got.PvcGuard.OK || !got.PvcGuard.Unknown {
+		t.Errorf("prediction = %+v, want unknown for stock and pvc-guard", got)
+	}
+	if code := predicted.ExitCode(); code != audit.ExitUncovered {
+		t.Errorf("exit code %d, want %d", code, audit.ExitUncovered)
 	}
 }
 
