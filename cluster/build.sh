@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the pinned local control plane and Helm CLIs into $CLUSTER_BIN:
-# kube-apiserver, kube-controller-manager, kubectl, etcd, helm3, helm4, kustomize.
+# kube-apiserver, kube-controller-manager, kubectl, etcd, helm3, helm4, kustomize,
+# and helm3.17, the oldest Helm 3 pvc-guard supports.
 #
 # A binary is rebuilt only when its pin changes. The pin of each binary is
 # recorded in $CLUSTER_BIN/.pins/<name>; for the binaries built from build/
@@ -18,6 +19,9 @@ need go sha256sum
 # Kubernetes and etcd are pinned in build/go.mod, the one place to change them.
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
+# The oldest Helm 3 the plugin supports: before 3.18 Helm 3 reads plugin.yaml
+# strictly, so the end-to-end tests install the plugin with it too.
+HELM3_OLDEST_VERSION=v3.17.3
 KUSTOMIZE_VERSION=v5.7.1
 
 MODULE_DIR=$CLUSTER_DIR/build
@@ -61,7 +65,7 @@ ETCD_LDFLAGS="-X go.etcd.io/etcd/api/v3/version.GitSHA=module-$ETCD_VERSION"
 # machine's C library, and the build needs no C compiler.
 export CGO_ENABLED=0
 
-STEPS=7
+STEPS=8
 step=0
 announced=""
 
@@ -79,7 +83,7 @@ build() {
 		return
 	fi
 	if [ -z "$announced" ]; then
-		log "(from empty Go caches all seven take about 8 minutes on an idle machine and 2.3 GB of RAM on two cores)"
+		log "(from empty Go caches all eight take about 10 minutes on an idle machine and 2.3 GB of RAM on two cores)"
 		announced=yes
 	fi
 	log "[$step/$STEPS] $name: building $pin ..."
@@ -101,13 +105,13 @@ go_build() {
 	(cd "$MODULE_DIR" && go build -trimpath -ldflags "$3" -o "$out/$2" "$1")
 }
 
-# helm_install MAJOR VERSION: go install the Helm CLI and name it helmMAJOR.
-# GOBIN is a private directory because both majors install a binary "helm".
+# helm_install MAJOR VERSION NAME: go install the Helm CLI and name it NAME.
+# GOBIN is a private directory because every Helm installs a binary "helm".
 helm_install() {
 	local module=helm.sh/helm/v$1
 	GOBIN=$out go install -trimpath \
 		-ldflags "-X $module/internal/version.version=$2" "$module/cmd/helm@$2" &&
-		mv "$out/helm" "$out/helm$1"
+		mv "$out/helm" "$out/$3"
 }
 
 # kustomize_install VERSION: go install the standalone kustomize CLI.
@@ -126,8 +130,9 @@ build kubectl "$K8S_VERSION module:$MODULE_DIGEST" \
 	go_build k8s.io/kubernetes/cmd/kubectl kubectl "$K8S_LDFLAGS"
 build etcd "$ETCD_VERSION module:$MODULE_DIGEST" \
 	go_build ./etcd etcd "$ETCD_LDFLAGS"
-build helm3 "$HELM3_VERSION" helm_install 3 "$HELM3_VERSION"
-build helm4 "$HELM4_VERSION" helm_install 4 "$HELM4_VERSION"
+build helm3 "$HELM3_VERSION" helm_install 3 "$HELM3_VERSION" helm3
+build helm4 "$HELM4_VERSION" helm_install 4 "$HELM4_VERSION" helm4
+build helm3.17 "$HELM3_OLDEST_VERSION" helm_install 3 "$HELM3_OLDEST_VERSION" helm3.17
 # kubectl kustomize cannot run exec KRM functions (it has no --enable-exec),
 # so the kustomize end-to-end tests use the standalone CLI.
 build kustomize "$KUSTOMIZE_VERSION" kustomize_install "$KUSTOMIZE_VERSION"
