@@ -9,7 +9,14 @@
 # $HELM_PLUGINS. If a Helm 3 would read the directory Helm 4 installs into,
 # pvc-guard-render is refused: Helm 3 rejects its format and then loads no
 # plugin at all. Give Helm 4 its own HELM_DATA_HOME to install both.
+#
+# The plugins use this checkout's bin/, which `make plugin-install` has just
+# built: PVC_GUARD_RELEASE_URL=none tells the install hook to keep those
+# binaries rather than download the release of plugin.yaml's version.
 set -eu
+
+PVC_GUARD_RELEASE_URL=${PVC_GUARD_RELEASE_URL:-none}
+export PVC_GUARD_RELEASE_URL
 
 root=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd -P)
 
