@@ -6,7 +6,7 @@ BIN         := bin/pvc-guard
 ROLLBACK    := bin/pvc-guard-rollback
 FUZZTIME    ?= 20s
 
-.PHONY: all build test unit-test vet bench fuzz clean plugin-install package
+.PHONY: all build test unit-test vet bench fuzz clean plugin-install package release
 
 include cluster/cluster.mk
 
@@ -46,13 +46,22 @@ bench: build
 	$(GO) run ./hack/bench -pvc-guard $(BIN)
 
 # Install the Helm plugins for each helm, helm3 and helm4 on PATH (see
-# scripts/install-plugins.sh for HELM_BINS and the Helm 3/Helm 4 rules).
+# scripts/install-plugins.sh for HELM_BINS and the Helm 3/Helm 4 rules),
+# with the binaries just built rather than a release download.
 plugin-install: build
 	@scripts/install-plugins.sh
 
-# Versioned plugin tarballs with prebuilt binaries, and SHA256SUMS, in dist/.
+# Plugin tarballs with prebuilt binaries at plugin.yaml's version, and
+# SHA256SUMS, in dist/. The variables are read from the command line or the
+# environment: VERSION (checked against plugin.yaml), DIST, PLATFORMS,
+# SIGN_KEY and KEYRING (Helm 4 .prov files); see scripts/package.sh.
 package:
 	@scripts/package.sh
+
+# What a tag build runs: make release VERSION=$TAG SIGN_KEY=... KEYRING=...
+# writes every asset of the GitHub release vVERSION into dist/.
+release:
+	@scripts/release.sh
 
 clean:
 	rm -rf bin dist
