@@ -79,6 +79,7 @@ Without a subcommand pvc-guard runs "render".`,
 		NewFluxPatchesCommand(streams),
 		NewRulesCommand(streams),
 		NewVersionCommand(streams),
+		NewRenderPluginCommand(streams),
 	)
 	return root
 }
