@@ -66,12 +66,13 @@ done
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 
-# fetch URL FILE: download with curl or wget, whichever exists.
+# fetch URL FILE: download with curl or wget, whichever exists. A network
+# that drops packets fails in about a minute, not wget's 20 tries.
 fetch() {
 	if command -v curl >/dev/null 2>&1; then
-		curl --fail --silent --show-error --location --retry 2 --output "$2" -- "$1"
+		curl --fail --silent --show-error --location --connect-timeout 20 --retry 2 --output "$2" -- "$1"
 	elif command -v wget >/dev/null 2>&1; then
-		wget --quiet --output-document="$2" -- "$1"
+		wget --quiet --connect-timeout=20 --tries=3 --output-document="$2" -- "$1"
 	else
 		echo "neither curl nor wget is on PATH" >&2
 		return 1
