@@ -29,6 +29,9 @@ type helmRun struct {
 func newHelmRun(t *testing.T, c *testcluster.Cluster, version testcluster.HelmVersion) *helmRun {
 	t.Helper()
 	r := &helmRun{Helm: c.Helm(t, version), t: t, ns: c.Namespace(t)}
+	// Plugins from the checkout keep its own build (make build) rather than
+	// download the release of plugin.yaml's version.
+	r.Env = append(r.Env, "PVC_GUARD_RELEASE_URL=none")
 	if version == testcluster.Helm4 {
 		r.MustRun("plugin", "install", filepath.Join(repoRoot, "plugins", "pvc-guard-render"))
 	}
