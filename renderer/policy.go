@@ -113,7 +113,7 @@ var policies = map[Policy]policy{
 		fix:    "render the live size (or a larger one with an expandable StorageClass), or re-run with --on-conflict=keep-live to keep the live size",
 		check:  requireKind(claimGroupKind),
 		doc: "smaller than live on a bound claim: the live size is kept (a claim never shrinks). Larger on a bound claim: " +
-			"kept only if the claim's StorageClass has `allowVolumeExpansion: true`, else a conflict. Any change on a pending claim: a conflict.",
+			"kept only if the claim's StorageClass (its beta annotation's, else `storageClassName`, as Kubernetes looks it up) has `allowVolumeExpansion: true`, else a conflict. Any change on a pending claim: a conflict.",
 	},
 	NeverShrink: {
 		decide: decideNeverShrink,
@@ -175,8 +175,12 @@ func requireListEnd(r *Rule, path Path) error {
 
 func decideImmutable(f fieldCase, setOnce bool) ruling {
 	switch {
+	case f.rule.Value == AnnotationValue && f.chartKey && !f.chartSet && !f.liveKey:
+		return ruling{verdict: takeLive, why: "an empty annotation still names a class, \"\", where the API server looks one up"}
 	case f.same(f.rule.Quantity):
 		return ruling{verdict: keepChart}
+	case !f.written && !f.chartKey && !f.liveSet:
+		return ruling{verdict: keepChart} // only the API server's filling in differs; the field is absent on both sides
 	case !f.written:
 		return ruling{verdict: takeLive, why: "not set in the chart"}
 	case !f.liveSet && setOnce:
@@ -231,7 +235,7 @@ func decideStorageRequest(f fieldCase) ruling {
 
 // expandable reports whether a live claim's StorageClass allows expansion.
 func expandable(o *objectPair) (bool, string) {
-	name, _ := valueAt(o.live, []string{"spec", "storageClassName"}).(string)
+	name := claimClass(o.live)
 	if name == "" {
 		return false, "the live claim has no storageClassName"
 	}

@@ -175,6 +175,9 @@ type fieldValues struct {
 	written           bool // the chart sets the field itself, in a form that is a value
 	chart, live       any  // as compared: the chart's after the API server's defaulting
 	chartSet, liveSet bool
+	// chartKey and liveKey report whether the field is there at all, null
+	// or empty included (see AnnotationValue).
+	chartKey, liveKey bool
 }
 
 // same reports whether the API server sees one value on both sides.

@@ -15,6 +15,11 @@ type ValueKind string
 const (
 	// StringValue is a string field: null and "" both mean not set.
 	StringValue ValueKind = "string"
+	// AnnotationValue is an annotation: null and "" compare equal to an
+	// absent key, as ValidateImmutableAnnotation compares, but a key set to
+	// either still counts as present where the API server looks a class up
+	// (the beta storage-class annotation then names the class "").
+	AnnotationValue ValueKind = "annotation"
 	// OptionalStringValue is a *string field: null means not set, "" is a
 	// value (storageClassName: "" binds statically, without a class).
 	OptionalStringValue ValueKind = "optional-string"
@@ -69,6 +74,7 @@ func valueKindNames() []string {
 // shapes maps each ValueKind to the shape of its Go type.
 var shapes = map[ValueKind]shape{
 	StringValue:         stringShape,
+	AnnotationValue:     stringShape,
 	OptionalStringValue: optionalString,
 	ListValue:           stringListShape,
 	MapValue:            {kind: mapShape},
@@ -209,4 +215,18 @@ func pick(m map[string]any, names ...string) map[string]any {
 		}
 	}
 	return out
+}
+
+// claimClass returns a claim's StorageClass as the API server looks it up
+// (GetPersistentVolumeClaimClass, used by the resize admission): the beta
+// annotation first, even when empty, then spec.storageClassName.
+func claimClass(claim any) string {
+	if annotations, _ := valueAt(claim, []string{"metadata", "annotations"}).(map[string]any); annotations != nil {
+		if class, found := annotations["volume.beta.kubernetes.io/storage-class"]; found {
+			name, _ := class.(string)
+			return name
+		}
+	}
+	name, _ := valueAt(claim, []string{"spec", "storageClassName"}).(string)
+	return name
 }
