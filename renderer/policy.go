@@ -232,7 +232,6 @@ func decideStorageRequest(f fieldCase) ruling {
 	return ruling{verdict: keepChart}
 }
 
-
 // expandable reports whether a live claim's StorageClass allows expansion.
 func expandable(o *objectPair) (bool, string) {
 	name := claimClass(o.live)
