@@ -5,12 +5,14 @@ import (
 	"testing"
 
 	"github.com/pvc-guard/pvc-guard/audit"
+	"github.com/pvc-guard/pvc-guard/internal/cli"
 	"github.com/pvc-guard/pvc-guard/internal/golden"
 )
 
-func TestAuditTable(t *testing.T) {
+// auditResult has a verdict of every kind.
+func auditResult() *audit.Result {
 	ok := audit.Verdict{OK: true, Basis: audit.DryRun}
-	result := &audit.Result{Releases: []audit.Release{
+	return &audit.Result{Releases: []audit.Release{
 		{Name: "app", Namespace: "apps", Revision: 3,
 			Revisions: []audit.Revision{
 				{Revision: 2, Check: audit.Check{ApplyMethod: "client-side", Stock: ok, PvcGuard: ok}},
@@ -26,11 +28,21 @@ func TestAuditTable(t *testing.T) {
 			},
 			Preserved: []audit.Preserved{{Kind: "PersistentVolumeClaim", Namespace: "apps", Name: "app-data", Field: "spec.volumeName"}},
 		},
-		{Name: "empty", Namespace: "apps", Revision: 1, Drift: []audit.Check{{ApplyMethod: "client-side", Stock: ok, PvcGuard: ok}}},
+		{Name: "empty", Namespace: "apps", Revision: 1, Revisions: []audit.Revision{}, Preserved: []audit.Preserved{}, Drift: []audit.Check{{ApplyMethod: "client-side", Stock: ok, PvcGuard: ok}}},
 	}}
-	var out bytes.Buffer
-	if err := writeTable(&out, result); err != nil {
-		t.Fatal(err)
+}
+
+// TestAuditOutput holds each output format to its golden file: the JSON
+// and YAML shapes are the command's interface.
+func TestAuditOutput(t *testing.T) {
+	for _, format := range []string{"table", "json", "yaml"} {
+		t.Run(format, func(t *testing.T) {
+			var out bytes.Buffer
+			o := &AuditOptions{Streams: cli.Streams{Out: &out}, Output: format}
+			if err := o.print(auditResult()); err != nil {
+				t.Fatal(err)
+			}
+			golden.Compare(t, "testdata/audit."+format, out.Bytes())
+		})
 	}
-	golden.Compare(t, "testdata/audit-table.txt", out.Bytes())
 }
