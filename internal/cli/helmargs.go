@@ -41,6 +41,28 @@ var ownedFlags = []ownedFlag{
 		usage: "on failure, roll back (upgrade) or uninstall (install) as Helm does, rolling back with pvc-guard rollback"},
 	{Flag: helmflags.Flag{Name: "atomic", Arity: helmflags.None}, helms: true, set: setRollbackOnFailure,
 		usage: "Helm 3's name for --rollback-on-failure (Helm 4 keeps it as an alias)"},
+	{Flag: helmflags.Flag{Name: "expand-volumes", Arity: helmflags.None}, set: setExpandVolumes,
+		usage: "grow the claims of StatefulSets whose templates ask for more storage, and re-create the sets around their pods"},
+	{Flag: helmflags.Flag{Name: "expand-volumes-plan", Arity: helmflags.None}, set: setExpandVolumesPlan,
+		usage: "print what --expand-volumes would grow and re-create, and change nothing"},
+}
+
+func setExpandVolumes(o *HelmRunOptions, value string) error {
+	on, err := strconv.ParseBool(value)
+	if err != nil {
+		return fmt.Errorf("--expand-volumes: %q is not a boolean", value)
+	}
+	o.ExpandVolumes = on
+	return nil
+}
+
+func setExpandVolumesPlan(o *HelmRunOptions, value string) error {
+	on, err := strconv.ParseBool(value)
+	if err != nil {
+		return fmt.Errorf("--expand-volumes-plan: %q is not a boolean", value)
+	}
+	o.ExpandVolumesPlan = on
+	return nil
 }
 
 func setRollbackOnFailure(o *HelmRunOptions, value string) error {

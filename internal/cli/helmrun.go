@@ -25,6 +25,9 @@ type HelmRunOptions struct {
 	// RollbackOnFailure is --rollback-on-failure or --atomic, which
 	// pvc-guard carries out itself (rollbackonfailure.go).
 	RollbackOnFailure bool
+	// ExpandVolumes is --expand-volumes (expandvolumes.go), and
+	// ExpandVolumesPlan its plan-only form.
+	ExpandVolumes, ExpandVolumesPlan bool
 
 	helmBin string
 	major   string // "v3" or "v4"
@@ -68,9 +71,24 @@ revision Helm would pick (the newest deployed or superseded), waiting as
 Helm's rollback does, or uninstalls a failed install, as Helm does.
 --cleanup-on-fail goes to Helm, which cleans up before the rollback.
 
+--expand-volumes grows a StatefulSet's volumes, which its immutable
+volumeClaimTemplates forbid in place. A server-side dry run of the same
+command through the renderer finds the sets whose templates ask for more
+storage. Each must have every claim bound, an expandable StorageClass and a
+retention policy that keeps claims on deletion; any other conflict stops
+it, before any change. Then it saves the live set to a file in the
+current directory, grows each claim (never shrinks), deletes the set with
+--cascade=orphan (the pods keep running), runs Helm, which creates the set
+again, and waits until the new set owns the same pods. When Helm failed
+before creating the set, the saved set is created again. With --atomic the
+set comes back first, then the release is rolled back; grown claims stay
+grown. --expand-volumes-plan prints the plan and changes nothing.
+
 Helm is $HELM_BIN (set when run as "helm pvc-guard"), else "helm" on PATH.`,
 		Example: `  helm pvc-guard ` + verb + ` grafana grafana/grafana -n monitoring --set persistence.size=20Gi
-  pvc-guard ` + verb + ` grafana grafana/grafana -n monitoring --kube-context prod --atomic --timeout 10m`,
+  pvc-guard ` + verb + ` grafana grafana/grafana -n monitoring --kube-context prod --atomic --timeout 10m
+  pvc-guard ` + verb + ` db ./charts/db -n prod --set persistence.size=20Gi --expand-volumes-plan
+  pvc-guard ` + verb + ` db ./charts/db -n prod --set persistence.size=20Gi --expand-volumes --atomic`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if wantsHelp(args) {
@@ -122,6 +140,9 @@ func (o *HelmRunOptions) Validate() error {
 	if o.RollbackOnFailure && len(o.helm.positional) == 0 {
 		return fmt.Errorf("pvc-guard %s --atomic: no release name in the arguments", o.Verb)
 	}
+	if _, ok := o.helm.value("dry-run"); ok && (o.ExpandVolumes || o.ExpandVolumesPlan) {
+		return fmt.Errorf("pvc-guard %s --expand-volumes changes the cluster before Helm runs, which --dry-run cannot undo: use --expand-volumes-plan to see the plan", o.Verb)
+	}
 	return nil
 }
 
@@ -139,11 +160,23 @@ func (o *HelmRunOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var grow *expansion
+	if o.ExpandVolumes || o.ExpandVolumesPlan {
+		if grow, err = o.planExpansion(ctx); err != nil || o.ExpandVolumesPlan {
+			return err
+		}
+	}
 	var undo *failureUndo
 	if o.RollbackOnFailure {
 		if undo, err = o.prepareUndo(ctx); err != nil {
 			return err
 		}
+	}
+	if grow != nil {
+		if err := grow.prepare(ctx); err != nil {
+			return err
+		}
+		o.expandProgress("4/5 helm %s creates the sets again with the new templates", o.Verb)
 	}
 	args := append(append([]string{o.Verb}, o.helm.pass...), postRenderer...)
 	if undo != nil {
@@ -151,10 +184,15 @@ func (o *HelmRunOptions) Run(ctx context.Context) error {
 	}
 	helmErr := o.helmCommand(ctx, args...).Run()
 	o.printReport(reportFile)
+	// The sets come back before anything else, --atomic's rollback too.
+	recoverErr := grow.finish(ctx, helmErr)
 	if helmErr == nil {
-		return nil
+		return recoverErr
 	}
 	helmErr = fmt.Errorf("helm %s: %w", o.Verb, helmErr)
+	if recoverErr != nil {
+		helmErr = fmt.Errorf("%w; %w", helmErr, recoverErr)
+	}
 	if undo != nil {
 		return undo.run(ctx, helmErr)
 	}

@@ -1,0 +1,221 @@
+package expand
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
+)
+
+// Expander carries out the growth. Every cluster read and write goes
+// through Client, so that the steps are tested with client-go's fake
+// dynamic client and its reactors.
+type Expander struct {
+	Client dynamic.Interface
+	// Out gets one progress line per step.
+	Out io.Writer
+	// BackupDir is where the live sets are saved.
+	BackupDir string
+	// Timeout bounds each wait: the set to be gone, the pods to be adopted.
+	Timeout time.Duration
+	// Interval is how often a wait polls; 0 means a second.
+	Interval time.Duration
+}
+
+func (e *Expander) progress(format string, args ...any) {
+	fmt.Fprintf(e.Out, "pvc-guard: expand-volumes: "+format+"\n", args...)
+}
+
+// Prepare saves each set to a file, grows its claims and deletes it with
+// orphan propagation, waiting until it is gone. When it fails after a set
+// was deleted, call Finish all the same: it re-creates the deleted sets.
+func (e *Expander) Prepare(ctx context.Context, plans []*SetPlan) error {
+	for _, p := range plans {
+		if err := e.save(p); err != nil {
+			return err
+		}
+		e.progress("3/5 saved %s to %s (restore by hand: %s)", p.Target, p.Backup, p.RestoreCommand())
+		for _, c := range p.Claims {
+			if !c.Grows() {
+				continue
+			}
+			if err := e.grow(ctx, p.Namespace, c); err != nil {
+				return fmt.Errorf("growing claim %s/%s to %s (the set is unchanged, saved in %s): %w", p.Namespace, c.Name, c.To.String(), p.Backup, err)
+			}
+			e.progress("3/5 grew claim %s/%s from %s to %s", p.Namespace, c.Name, c.From.String(), c.To.String())
+		}
+		if err := e.delete(ctx, p); err != nil {
+			return err
+		}
+		e.progress("3/5 deleted %s with orphan propagation; its pods keep running", p.Target)
+	}
+	return nil
+}
+
+// save writes the live set, ready to create again: without the fields the
+// API server owns (uid, resourceVersion, status, ...).
+func (e *Expander) save(p *SetPlan) error {
+	saved := p.live.DeepCopy()
+	for _, field := range []string{"uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink"} {
+		unstructured.RemoveNestedField(saved.Object, "metadata", field)
+	}
+	unstructured.RemoveNestedField(saved.Object, "status")
+	data, err := yaml.Marshal(saved.Object)
+	if err != nil {
+		return fmt.Errorf("encoding %s to save it: %w", p.Target, err)
+	}
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	p.Backup = filepath.Join(e.BackupDir, fmt.Sprintf("statefulset-%s-%s-%s.yaml", p.Namespace, p.Name, stamp))
+	if err := os.WriteFile(p.Backup, data, 0o600); err != nil {
+		return fmt.Errorf("saving %s before changing anything (nothing was changed): %w", p.Target, err)
+	}
+	return nil
+}
+
+// RestoreCommand is the one command that creates the saved set again.
+func (p *SetPlan) RestoreCommand() string { return "kubectl create -f " + p.Backup }
+
+// grow raises the claim's request; the resourceVersion read by Check makes
+// the patch fail if the claim changed since (it might have grown already).
+func (e *Expander) grow(ctx context.Context, namespace string, c ClaimGrowth) error {
+	patch, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"resourceVersion": c.version},
+		"spec":     map[string]any{"resources": map[string]any{"requests": map[string]any{"storage": c.To.String()}}},
+	})
+	if err != nil {
+		return err
+	}
+	_, err = e.Client.Resource(claims).Namespace(namespace).Patch(ctx, c.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	return err
+}
+
+// delete deletes the set the checks read, and no other: the preconditions
+// on UID and resourceVersion make the API server refuse a set that was
+// replaced or changed since.
+func (e *Expander) delete(ctx context.Context, p *SetPlan) error {
+	uid, version := p.live.GetUID(), p.live.GetResourceVersion()
+	err := e.Client.Resource(statefulSets).Namespace(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{
+		PropagationPolicy: new(metav1.DeletePropagationOrphan),
+		Preconditions:     &metav1.Preconditions{UID: &uid, ResourceVersion: &version},
+	})
+	if err != nil {
+		return fmt.Errorf("deleting %s with orphan propagation (it changed since the checks, or the API server refused; saved in %s): %w", p.Target, p.Backup, err)
+	}
+	p.deleted = true
+	// The garbage collector orphans the pods, then removes the set; a set
+	// created before that is refused (AlreadyExists).
+	err = e.poll(ctx, func(ctx context.Context) (bool, error) {
+		_, err := e.Client.Resource(statefulSets).Namespace(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for %s to be gone after the orphan delete: %w", p.Target, err)
+	}
+	return nil
+}
+
+func (e *Expander) poll(ctx context.Context, done wait.ConditionWithContextFunc) error {
+	interval := e.Interval
+	if interval == 0 {
+		interval = time.Second
+	}
+	return wait.PollUntilContextTimeout(ctx, interval, e.Timeout, true, done)
+}
+
+// Finish runs after Helm (helmErr is Helm's failure, nil on success), and
+// after a failed Prepare. For each deleted set: if a new set exists, it
+// waits until it controls the old set's pods; if none does, it creates the
+// saved set again so that the pods are adopted, and says so. It returns the
+// errors that stopped a set's recovery, each with the command that restores
+// the set by hand; Helm's own failure is the caller's to report.
+func (e *Expander) Finish(ctx context.Context, plans []*SetPlan, helmErr error) error {
+	// An interrupted run must still put the set back.
+	ctx = context.WithoutCancel(ctx)
+	var errs []error
+	for _, p := range plans {
+		if !p.deleted {
+			continue
+		}
+		if err := e.finish(ctx, p, helmErr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Expander) finish(ctx context.Context, p *SetPlan, helmErr error) error {
+	set, err := e.Client.Resource(statefulSets).Namespace(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		if helmErr == nil {
+			e.progress("5/5 Helm succeeded but %s does not exist; creating the saved set from %s", p.Target, p.Backup)
+		} else {
+			e.progress("5/5 the upgrade failed before Helm created %s; creating the saved set from %s", p.Target, p.Backup)
+		}
+		if set, err = e.restore(ctx, p); err != nil {
+			return fmt.Errorf("%s does not exist and creating it from %s failed: %w; its pods keep running, orphaned: run %s", p.Target, p.Backup, err, p.RestoreCommand())
+		}
+	case err != nil:
+		return fmt.Errorf("reading %s to verify it: %w; if it does not exist, run %s", p.Target, err, p.RestoreCommand())
+	default:
+		e.progress("5/5 %s exists again (created by Helm); waiting until it adopts its %d pod(s)", p.Target, len(p.Pods))
+	}
+	if err := e.waitAdopted(ctx, p, set.GetUID()); err != nil {
+		return fmt.Errorf("%s exists, but %w (saved set: %s)", p.Target, err, p.Backup)
+	}
+	e.progress("5/5 %s owns its pods again (same pods, same UIDs); saved set kept in %s", p.Target, p.Backup)
+	return nil
+}
+
+// restore creates the saved set; its pods are adopted by its selector.
+func (e *Expander) restore(ctx context.Context, p *SetPlan) (*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(p.Backup)
+	if err != nil {
+		return nil, err
+	}
+	saved := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(data, &saved.Object); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p.Backup, err)
+	}
+	return e.Client.Resource(statefulSets).Namespace(p.Namespace).Create(ctx, saved, metav1.CreateOptions{})
+}
+
+// waitAdopted waits until every pod of the old set has the set uid as its
+// controller, with the pod's own UID unchanged.
+func (e *Expander) waitAdopted(ctx context.Context, p *SetPlan, uid types.UID) error {
+	var pending string
+	err := e.poll(ctx, func(ctx context.Context) (bool, error) {
+		now, err := e.controlledPods(ctx, &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"namespace": p.Namespace, "uid": string(uid)},
+		}})
+		if err != nil {
+			return false, err
+		}
+		for name, podUID := range p.Pods {
+			if now[name] != podUID {
+				pending = name
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("pod %s/%s was not adopted: %w", p.Namespace, pending, err)
+	}
+	return nil
+}
