@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
+
+	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
 func obj(t *testing.T, doc string) *unstructured.Unstructured {
@@ -88,9 +90,9 @@ func target() []*Target {
 }
 
 func TestTargets(t *testing.T) {
-	conflicts := []Conflict{
+	conflicts := []renderer.Finding{
 		{Kind: "StatefulSet", Namespace: "ns", Name: "db", Field: "spec.volumeClaimTemplates[metadata.name=data].spec.resources.requests.storage", Chart: "2Gi", Live: "1Gi"},
-		{Kind: "StatefulSet", Namespace: "ns", Name: "db", Field: "spec.volumeClaimTemplates[name=logs].spec.resources.requests.storage", Chart: "3Gi", Live: "1Gi"},
+		{Kind: "StatefulSet", Namespace: "ns", Name: "db", Field: "spec.volumeClaimTemplates[metadata.name=logs].spec.resources.requests.storage", Chart: "3Gi", Live: "1Gi"},
 		{Kind: "StatefulSet", Namespace: "ns", Name: "db", Field: "spec.serviceName", Chart: "a", Live: "b"},
 		{Kind: "PersistentVolumeClaim", Namespace: "ns", Name: "x", Field: "spec.resources.requests.storage", Chart: "2Gi", Live: "1Gi"},
 	}
@@ -104,11 +106,11 @@ func TestTargets(t *testing.T) {
 	if len(rest) != 2 || rest[0].Field != "spec.serviceName" {
 		t.Errorf("rest %+v, want serviceName and the claim", rest)
 	}
-	for _, bad := range []Conflict{
+	for _, bad := range []renderer.Finding{
 		{Kind: "StatefulSet", Field: conflicts[0].Field, Chart: "1Gi", Live: "2Gi"},
 		{Kind: "StatefulSet", Field: conflicts[0].Field, Chart: "lots", Live: "2Gi"},
 	} {
-		if _, _, err := Targets([]Conflict{bad}); err == nil {
+		if _, _, err := Targets([]renderer.Finding{bad}); err == nil {
 			t.Errorf("Targets(%+v) accepted it", bad)
 		}
 	}

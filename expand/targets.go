@@ -17,28 +17,13 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
-// Conflict is the part of a renderer conflict (renderer.Finding, as the
-// renderer's JSON report writes it) that the plan reads.
-type Conflict struct {
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	Field     string `json:"field"`
-	Chart     any    `json:"chartValue"`
-	Live      any    `json:"liveValue"`
-	Reason    string `json:"reason"`
-}
-
-func (c Conflict) String() string {
-	return fmt.Sprintf("%s %s/%s %s: chart wants %v, live is %v (%s)", c.Kind, c.Namespace, c.Name, c.Field, c.Chart, c.Live, c.Reason)
-}
-
 // templateStorage matches the renderer's path of a claim template's storage
-// request; the list step names the template by metadata.name (the engine's
-// paths) or name.
-var templateStorage = regexp.MustCompile(`^spec\.volumeClaimTemplates\[(?:metadata\.)?name=([^\]]+)\]\.spec\.resources\.requests\.storage$`)
+// request, as renderer.Finding.Field writes it.
+var templateStorage = regexp.MustCompile(`^spec\.volumeClaimTemplates\[metadata\.name=([^\]]+)\]\.spec\.resources\.requests\.storage$`)
 
 // Target is one StatefulSet whose claim templates the chart grows.
 type Target struct {
@@ -59,9 +44,9 @@ func (t *Target) String() string { return "StatefulSet " + t.Namespace + "/" + t
 // the conflicts that growing does not resolve, which must stop the upgrade.
 // A growth conflict whose sizes are not quantities, or do not grow, is an
 // error: it is not a conflict the renderer makes.
-func Targets(conflicts []Conflict) ([]*Target, []Conflict, error) {
+func Targets(conflicts []renderer.Finding) ([]*Target, []renderer.Finding, error) {
 	var targets []*Target
-	var rest []Conflict
+	var rest []renderer.Finding
 	for _, c := range conflicts {
 		m := templateStorage.FindStringSubmatch(c.Field)
 		if c.Kind != "StatefulSet" || m == nil {
@@ -70,14 +55,14 @@ func Targets(conflicts []Conflict) ([]*Target, []Conflict, error) {
 		}
 		from, err := quantity(c.Live)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: live size: %w", c, err)
+			return nil, nil, fmt.Errorf("%s %s: live size: %w", c.Resource(), c.Field, err)
 		}
 		to, err := quantity(c.Chart)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: chart size: %w", c, err)
+			return nil, nil, fmt.Errorf("%s %s: chart size: %w", c.Resource(), c.Field, err)
 		}
 		if to.Cmp(from) <= 0 {
-			return nil, nil, fmt.Errorf("%s: the chart's size does not grow the template", c)
+			return nil, nil, fmt.Errorf("%s %s: the chart's size does not grow the template", c.Resource(), c.Field)
 		}
 		i := slices.IndexFunc(targets, func(t *Target) bool { return t.Namespace == c.Namespace && t.Name == c.Name })
 		if i < 0 {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/pvc-guard/pvc-guard/expand"
+	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
 // helmDefaultTimeout is Helm's --timeout default, which bounds each of
@@ -45,11 +46,7 @@ func (o *HelmRunOptions) planExpansion(ctx context.Context) (*expansion, error) 
 		return nil, err
 	}
 	if len(rest) > 0 {
-		var lines []string
-		for _, c := range rest {
-			lines = append(lines, "  "+c.String())
-		}
-		return nil, fmt.Errorf("--expand-volumes: the upgrade has conflicts that growing volumes does not resolve; nothing was changed:\n%s", strings.Join(lines, "\n"))
+		return nil, fmt.Errorf("--expand-volumes: the %s has conflicts that growing volumes does not resolve; nothing was changed: %w", o.Verb, &renderer.ConflictError{Conflicts: rest})
 	}
 	if len(targets) == 0 {
 		o.expandProgress("1/5 no StatefulSet's templates grow; nothing to expand")
@@ -71,7 +68,7 @@ func (o *HelmRunOptions) planExpansion(ctx context.Context) (*expansion, error) 
 // dryRunConflicts runs the dry run and reads the renderer's conflicts from
 // its report. Helm fails on them (the renderer refuses the stream), so only
 // a dry run that rendered nothing is an error here.
-func (o *HelmRunOptions) dryRunConflicts(ctx context.Context) ([]expand.Conflict, error) {
+func (o *HelmRunOptions) dryRunConflicts(ctx context.Context) ([]renderer.Finding, error) {
 	reportDir, err := os.MkdirTemp("", "pvc-guard-plan")
 	if err != nil {
 		return nil, fmt.Errorf("creating a report directory: %w", err)
@@ -97,9 +94,7 @@ func (o *HelmRunOptions) dryRunConflicts(ctx context.Context) ([]expand.Conflict
 	if err != nil {
 		return nil, fmt.Errorf("reading the dry run's report: %w", err)
 	}
-	var report struct {
-		Conflicts []expand.Conflict `json:"conflicts"`
-	}
+	var report renderer.Report
 	if err := json.Unmarshal(data, &report); err != nil {
 		return nil, fmt.Errorf("reading the dry run's report: %w", err)
 	}

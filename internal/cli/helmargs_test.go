@@ -21,6 +21,7 @@ func TestReadHelmArgs(t *testing.T) {
 		wantPass     string // "" means the arguments unchanged
 		wantRelease  string
 		wantRollback bool
+		wantExpand   string // "plan", "expand", both or neither
 	}{
 		{name: "-n x", major: "v3", verb: "install", args: "dec ./chart -n target", wantIdentity: "--namespace=target", wantRelease: "dec"},
 		{name: "--namespace=x", major: "v4", verb: "install", args: "--namespace=target dec ./chart", wantIdentity: "--namespace=target", wantRelease: "dec"},
@@ -46,6 +47,10 @@ func TestReadHelmArgs(t *testing.T) {
 			wantRelease: "dec", wantRollback: true},
 		{name: "--atomic=false", major: "v4", verb: "upgrade", args: "dec ./chart --atomic --atomic=false", wantPass: "dec ./chart", wantRelease: "dec"},
 		{name: "--set --atomic is a value", major: "v3", verb: "upgrade", args: "dec ./chart --set --atomic", wantRelease: "dec"},
+		{name: "--expand-volumes and its plan are pvc-guard's", major: "v3", verb: "upgrade", args: "dec ./chart --expand-volumes --expand-volumes-plan --dry-run",
+			wantPass: "dec ./chart --dry-run", wantRelease: "dec", wantExpand: "expand plan"},
+		{name: "--expand-volumes with --atomic", major: "v4", verb: "upgrade", args: "--atomic dec --expand-volumes ./chart", wantPass: "dec ./chart",
+			wantRelease: "dec", wantRollback: true, wantExpand: "expand"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +75,9 @@ func TestReadHelmArgs(t *testing.T) {
 			}
 			if o.RollbackOnFailure != tt.wantRollback {
 				t.Errorf("RollbackOnFailure %v, want %v", o.RollbackOnFailure, tt.wantRollback)
+			}
+			if o.ExpandVolumes != strings.Contains(tt.wantExpand, "expand") || o.ExpandVolumesPlan != strings.Contains(tt.wantExpand, "plan") {
+				t.Errorf("ExpandVolumes %v, ExpandVolumesPlan %v, want %q", o.ExpandVolumes, o.ExpandVolumesPlan, tt.wantExpand)
 			}
 		})
 	}
