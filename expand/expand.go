@@ -1,6 +1,7 @@
 package expand
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -182,7 +183,10 @@ func (e *Expander) finish(ctx context.Context, p *SetPlan, helmErr error) error 
 	return nil
 }
 
-// restore creates the saved set; its pods are adopted by its selector.
+// restore creates the saved set; its pods are adopted by its selector. It
+// writes as the live set's manager did (Helm: "helm", by server-side apply
+// or by update), so that Helm's next apply of the set, --atomic's rollback
+// first, owns the fields again instead of conflicting with pvc-guard.
 func (e *Expander) restore(ctx context.Context, p *SetPlan) (*unstructured.Unstructured, error) {
 	data, err := os.ReadFile(p.Backup)
 	if err != nil {
@@ -192,7 +196,23 @@ func (e *Expander) restore(ctx context.Context, p *SetPlan) (*unstructured.Unstr
 	if err := yaml.Unmarshal(data, &saved.Object); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", p.Backup, err)
 	}
-	return e.Client.Resource(statefulSets).Namespace(p.Namespace).Create(ctx, saved, metav1.CreateOptions{})
+	sets := e.Client.Resource(statefulSets).Namespace(p.Namespace)
+	manager, apply := specManager(p.live)
+	if apply {
+		return sets.Apply(ctx, p.Name, saved, metav1.ApplyOptions{FieldManager: manager, Force: true})
+	}
+	return sets.Create(ctx, saved, metav1.CreateOptions{FieldManager: manager})
+}
+
+// specManager is the manager that wrote the live set's spec, and whether it
+// applied it server-side; "" (the client's default) when none is recorded.
+func specManager(set *unstructured.Unstructured) (string, bool) {
+	for _, entry := range set.GetManagedFields() {
+		if entry.FieldsV1 != nil && bytes.Contains(entry.FieldsV1.Raw, []byte(`"f:spec"`)) {
+			return entry.Manager, entry.Operation == metav1.ManagedFieldsOperationApply
+		}
+	}
+	return "", false
 }
 
 // waitAdopted waits until every pod of the old set has the set uid as its
