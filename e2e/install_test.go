@@ -271,7 +271,7 @@ func assertPluginVersion(t *testing.T, helm *testcluster.Helm, version string) {
 	if got := strings.TrimSpace(helm.MustRun("pvc-guard", "version")); !strings.Contains(got, "v"+version) {
 		t.Errorf("%s pvc-guard version = %q, want v%s", name, got, version)
 	}
-	if got := strings.TrimSpace(helm.MustRun("pvc-guard", "rollback", "--version")); got != "pvc-guard-rollback v"+version {
+	if got := strings.TrimSpace(helm.MustRun("pvc-guard", "rollback", "--version")); !strings.HasPrefix(got, "pvc-guard-rollback ") || !strings.Contains(got, "v"+version) {
 		t.Errorf("%s pvc-guard rollback --version = %q, want pvc-guard-rollback v%s", name, got, version)
 	}
 }
