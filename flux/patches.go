@@ -101,17 +101,14 @@ func (p *Patcher) Patches(ctx context.Context, manifest []byte) (*Result, error)
 	if sets == nil {
 		sets = renderer.DefaultRuleSets()
 	}
-	pinned := pins{rules: sets, fields: map[renderer.ObjectKey]map[string]any{}}
-	if err := pinned.add(report.Rewrites, false); err != nil {
-		return result, err
-	}
-	if err := pinned.add(liveFields(state.claims, sets), true); err != nil {
-		return result, err
-	}
+	pinned := &pins{rules: sets, fields: map[renderer.ObjectKey]map[string]any{}}
+	pinned.add(report.Rewrites, false)
+	pinned.add(liveFields(state.claims, sets), true)
 	if result.Block, err = pinned.block(p.Namespace, state.keys); err != nil {
 		return result, err
 	}
 	result.Warnings, err = p.check(ctx, pinned.claims(), state.claims)
+	result.Warnings = append(pinned.unpinned, result.Warnings...)
 	return result, err
 }
 
@@ -168,19 +165,23 @@ func liveFields(claims map[renderer.ObjectKey]*unstructured.Unstructured, sets [
 type pins struct {
 	rules  []*renderer.RuleSet
 	fields map[renderer.ObjectKey]map[string]any // claim -> field path -> value
+	// unpinned say which rewrites of other kinds no patch holds.
+	unpinned []string
 }
 
 // add pins the live value of each finding, unless the field is pinned
 // already; with always, only the fields whose rule pins them whatever the
 // chart renders (see renderer.Rule.PinsAlways).
-func (p pins) add(findings []renderer.Finding, always bool) error {
+func (p *pins) add(findings []renderer.Finding, always bool) {
 	for _, f := range findings {
 		rule := renderer.FindRule(p.rules, f.Rule)
 		if always && !rule.PinsAlways() {
 			continue
 		}
 		if f.Kind != claimKind.Kind {
-			return fmt.Errorf("%s: flux-patches pins claims only so far, not a %s", f.Resource(), f.Kind)
+			p.unpinned = append(p.unpinned, fmt.Sprintf("%s: %s is kept at %s by the post-renderer, but flux-patches pins claims only so far: pin it in the HelmRelease by hand",
+				f.Resource(), f.Field, renderer.FormatValue(f.Live)))
+			continue
 		}
 		key := renderer.ObjectKey{Namespace: f.Namespace, Name: f.Name}
 		if p.fields[key] == nil {
@@ -195,7 +196,6 @@ func (p pins) add(findings []renderer.Finding, always bool) error {
 			p.fields[key][f.Field] = f.Live
 		}
 	}
-	return nil
 }
 
 // claims are the pinned claims in namespace and name order.

@@ -30,6 +30,10 @@ const (
 	// AlwaysLive fields always take the live value: the chart may not
 	// change them, and a change means nothing worth stopping for.
 	AlwaysLive Policy = "always-live"
+	// LiveIfSet fields take the live value whenever the live object has
+	// one (the binder filled it in); where it has none, the chart's value
+	// stands.
+	LiveIfSet Policy = "live-if-set"
 	// FixedMembership is a list whose items may not be added or removed;
 	// the rule's path ends with a [field=*] step.
 	FixedMembership Policy = "fixed-membership"
@@ -124,6 +128,11 @@ var policies = map[Policy]policy{
 		decide:    decideAlwaysLive,
 		pinAlways: true,
 		doc:       "the live value is always written in; a different chart value is reported, not refused.",
+	},
+	LiveIfSet: {
+		decide:    decideLiveIfSet,
+		pinAlways: true,
+		doc:       "the live value, when the live object has one, is always written in; where it has none, the chart's value stands (a pre-bound claimRef).",
 	},
 	FixedMembership: {
 		decide: decideMembership,
@@ -275,14 +284,21 @@ func decideAlwaysLive(f fieldCase) ruling {
 	return ruling{verdict: takeLive, why: f.rule.Reason}
 }
 
+func decideLiveIfSet(f fieldCase) ruling {
+	if !f.liveSet || f.same(f.rule.Quantity) {
+		return ruling{verdict: keepChart}
+	}
+	return ruling{verdict: takeLive, why: f.rule.Reason}
+}
+
 func decideMembership(f fieldCase) ruling {
 	switch {
 	case f.chartSet == f.liveSet:
 		return ruling{verdict: keepChart}
 	case !f.liveSet:
-		return ruling{verdict: conflict, why: "the chart adds this item: " + f.rule.Reason}
+		return ruling{verdict: conflict, why: "the chart adds this item, and " + f.rule.Reason}
 	}
-	return ruling{verdict: conflict, why: "the chart removes this item: " + f.rule.Reason}
+	return ruling{verdict: conflict, why: "the chart removes this item, and " + f.rule.Reason}
 }
 
 func decideSelector(f fieldCase) ruling {

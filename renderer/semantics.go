@@ -36,6 +36,14 @@ const (
 	ObjectReferenceValue ValueKind = "typed-object-reference"
 	// RoleRefValue is a RoleRef: a struct of three string fields.
 	RoleRefValue ValueKind = "role-ref"
+	// OptionalValue is a pointer to a number or a boolean (*int32): only
+	// null means not set, 0 and false are values.
+	OptionalValue ValueKind = "optional"
+	// ObjectValue is a pointer to a struct whose fields are plain values
+	// (a volume source, nodeAffinity, claimRef): null means not set, and
+	// inside it "", 0, false, null, {} and [] are left out, as a field of
+	// such a struct decodes the same whether it is written so or omitted.
+	ObjectValue ValueKind = "object"
 )
 
 // shape is the part of a Go type that decides what counts as not set.
@@ -53,6 +61,7 @@ const (
 	listShape                     // []T: [] is not set
 	mapShape                      // map[string]T: {} is not set
 	structShape                   // *struct, or a struct in a list: fields by their shapes
+	objectShape                   // *struct of plain fields: zero values inside are left out
 )
 
 var (
@@ -87,6 +96,8 @@ var shapes = map[ValueKind]shape{
 	LocalObjectReferenceValue: {kind: structShape, fields: localReference},
 	ObjectReferenceValue:      {kind: structShape, fields: with(localReference, "namespace", optionalString)},
 	RoleRefValue:              {kind: structShape, fields: map[string]shape{"apiGroup": stringShape, "kind": stringShape, "name": stringShape}},
+	OptionalValue:             optionalString,
+	ObjectValue:               {kind: objectShape},
 }
 
 func with(fields map[string]shape, name string, s shape) map[string]shape {
@@ -138,8 +149,52 @@ func canonical(v any, s shape) (any, bool) {
 			}
 		}
 		return out, true
+	case objectShape:
+		if v == nil {
+			return nil, false
+		}
+		return withoutZeros(v), true
 	}
 	return v, v != nil // pointerShape
+}
+
+// withoutZeros drops the zero values inside mappings and lists: "", 0,
+// false, null, and mappings and lists left empty.
+func withoutZeros(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for key, child := range t {
+			if child = withoutZeros(child); !isZero(child) {
+				out[key] = child
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, child := range t {
+			out[i] = withoutZeros(child)
+		}
+		return out
+	}
+	return v
+}
+
+func isZero(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case string:
+		return t == ""
+	case bool:
+		return !t
+	case map[string]any:
+		return len(t) == 0
+	case []any:
+		return len(t) == 0
+	}
+	n, ok := number(v)
+	return ok && n == 0
 }
 
 // views hold, per kind, what the API server does to an object on an update
