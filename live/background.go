@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
@@ -46,4 +47,18 @@ func (b *Background) Objects(ctx context.Context, kind renderer.GroupKind, keys 
 		return nil, err
 	}
 	return state.Objects(ctx, kind, keys)
+}
+
+// ServerVersion implements renderer.ServerVersioner: the loaded state's
+// version, when it has one (a cluster); nil for a snapshot, whose rules
+// assume the newest server unless --kube-version says otherwise.
+func (b *Background) ServerVersion(ctx context.Context) (*version.Info, error) {
+	state, err := b.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := state.(renderer.ServerVersioner); ok {
+		return v.ServerVersion(ctx)
+	}
+	return nil, nil
 }

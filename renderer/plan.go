@@ -10,9 +10,12 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// ruleIndex is the loaded rules that hold on the server, by kind.
+// ruleIndex is the loaded rules by kind.
 type ruleIndex struct {
 	byKind map[GroupKind][]*Rule
+	// server is the API server's version, which decides the rules that
+	// only hold on older servers; nil means the newest the rules know.
+	server *version.Version
 	scopes map[GroupKind]Scope
 	// needles are the texts the pre-scan looks for: each ruled kind's
 	// name, without those another needle contains (PersistentVolume
@@ -20,17 +23,14 @@ type ruleIndex struct {
 	needles [][]byte
 }
 
-// newRuleIndex keeps the rules of sets that apply to a server of the given
-// version (nil: the newest the rules know).
+// newRuleIndex indexes the rules of sets for a server of the given version
+// (nil: the newest the rules know).
 func newRuleIndex(sets []*RuleSet, server *version.Version) *ruleIndex {
-	ix := &ruleIndex{byKind: map[GroupKind][]*Rule{}, scopes: map[GroupKind]Scope{}}
+	ix := &ruleIndex{byKind: map[GroupKind][]*Rule{}, scopes: map[GroupKind]Scope{}, server: server}
 	var kinds []string
 	for _, set := range sets {
 		for i := range set.Rules {
 			r := &set.Rules[i]
-			if !r.appliesTo(server) {
-				continue
-			}
 			if _, seen := ix.byKind[r.Resource]; !seen {
 				kinds = append(kinds, r.Resource.Kind)
 			}
@@ -190,6 +190,9 @@ type field struct {
 func (ix *ruleIndex) fields(obj *object) []field {
 	var out []field
 	for _, rule := range ix.byKind[obj.kind] {
+		if !rule.appliesTo(ix.server) {
+			continue
+		}
 		for _, p := range rule.Fields() {
 			for _, concrete := range p.Expand(obj.value, obj.live) {
 				if insideOneSidedItem(concrete, obj.value, obj.live) {
@@ -237,4 +240,15 @@ func relatedKeys(fields []field) map[GroupKind][]ObjectKey {
 		f.decide(record)
 	}
 	return asked
+}
+
+// versionMatters reports whether a rule for one of the objects' kinds
+// holds only on some servers, so the server's version must be known.
+func (ix *ruleIndex) versionMatters(objects []*object) bool {
+	for _, obj := range objects {
+		if slices.ContainsFunc(ix.byKind[obj.kind], func(r *Rule) bool { return r.ImmutableBefore != "" }) {
+			return true
+		}
+	}
+	return false
 }

@@ -15,7 +15,9 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/version"
+	apiversion "k8s.io/apimachinery/pkg/version"
 )
 
 // ConflictPolicy decides what happens when the chart asks for a change that
@@ -90,7 +92,10 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	if len(objects) == 0 {
 		return result, nil
 	}
-	if err := r.attachLiveState(ctx, objects); err != nil {
+	if err := r.learnServerVersion(ctx, ix, objects, result.Report); err != nil {
+		return nil, err
+	}
+	if err := r.attachLiveState(ctx, objects, result.Report); err != nil {
 		return nil, err
 	}
 	var fields []field
@@ -136,12 +141,16 @@ func (r *Renderer) failsOn(conflicts []Finding) bool {
 	return r.conflictPolicy() == Fail || slices.ContainsFunc(conflicts, func(f Finding) bool { return f.keepLiveRefused })
 }
 
-// ruleIndex indexes the rule sets that hold on the server.
-func (r *Renderer) ruleIndex() (*ruleIndex, error) {
-	sets := r.Rules
-	if sets == nil {
-		sets = DefaultRuleSets()
+func (r *Renderer) ruleSets() []*RuleSet {
+	if r.Rules == nil {
+		return DefaultRuleSets()
 	}
+	return r.Rules
+}
+
+// ruleIndex indexes the rule sets, for KubeVersion when it is set.
+func (r *Renderer) ruleIndex() (*ruleIndex, error) {
+	sets := r.ruleSets()
 	var server *version.Version
 	if r.KubeVersion != "" {
 		var err error
@@ -239,18 +248,58 @@ func requireStringKeys(kind string, v any, path []string) error {
 	return nil
 }
 
+// ServerVersioner is a LiveState that can say the API server's version
+// (live.Cluster does); nil means it has none to say (a snapshot). The
+// renderer asks it once, and only when the stream holds an object whose
+// rules depend on the version and KubeVersion is empty.
+type ServerVersioner interface {
+	ServerVersion(ctx context.Context) (*apiversion.Info, error)
+}
+
+// learnServerVersion sets the index's server version from the live state
+// when the rules need it, and warns when the server is older than the rules
+// know.
+func (r *Renderer) learnServerVersion(ctx context.Context, ix *ruleIndex, objects []*object, report *Report) error {
+	versioner, ok := r.Live.(ServerVersioner)
+	if ix.server == nil && ok && ix.versionMatters(objects) {
+		info, err := versioner.ServerVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if info != nil {
+			if ix.server, err = version.ParseGeneric(info.GitVersion); err != nil {
+				return fmt.Errorf("the API server's version %q: %w", info.GitVersion, err)
+			}
+		}
+	}
+	if ix.server == nil {
+		return nil
+	}
+	for _, set := range r.ruleSets() {
+		if set.MinKubeVersion != "" && ix.server.LessThan(version.MustParseGeneric(set.MinKubeVersion)) {
+			report.Warnings = append(report.Warnings, fmt.Sprintf("the API server is %s, older than the %s rules know (%s and later): it may refuse changes they let through",
+				ix.server, set.Name, set.MinKubeVersion))
+		}
+	}
+	return nil
+}
+
 // attachLiveState reads the live objects, one call per kind, the kinds
-// concurrently.
-func (r *Renderer) attachLiveState(ctx context.Context, objects []*object) error {
+// concurrently. A kind the caller may not read has its rules skipped, with
+// a warning; claims, whose rules pvc-guard exists for, are an error.
+func (r *Renderer) attachLiveState(ctx context.Context, objects []*object, report *Report) error {
 	keys := map[GroupKind][]ObjectKey{}
 	for _, obj := range objects {
 		if !slices.Contains(keys[obj.kind], obj.key) {
 			keys[obj.kind] = append(keys[obj.kind], obj.key)
 		}
 	}
-	live, err := r.readLive(ctx, keys)
+	live, forbidden, err := r.readLive(ctx, keys)
 	if err != nil {
 		return err
+	}
+	for _, f := range forbidden {
+		report.Warnings = append(report.Warnings, fmt.Sprintf("skipped the %s rules: %v; grant get and list on it to check them (examples/rbac.yaml)", f.kind, f.err))
 	}
 	for _, obj := range objects {
 		if found := live[obj.kind][obj.key]; found != nil {
@@ -260,15 +309,29 @@ func (r *Renderer) attachLiveState(ctx context.Context, objects []*object) error
 	return nil
 }
 
+// forbiddenKind is a kind the caller may not read.
+type forbiddenKind struct {
+	kind GroupKind
+	err  error
+}
+
 // readLive reads the live objects of each kind among keys, the kinds
-// concurrently.
-func (r *Renderer) readLive(ctx context.Context, keys map[GroupKind][]ObjectKey) (map[GroupKind]map[ObjectKey]map[string]any, error) {
+// concurrently. Kinds other than claims and storage classes that the caller
+// may not read come back as forbidden, in kind order.
+func (r *Renderer) readLive(ctx context.Context, keys map[GroupKind][]ObjectKey) (map[GroupKind]map[ObjectKey]map[string]any, []forbiddenKind, error) {
 	var mu sync.Mutex
 	live := map[GroupKind]map[ObjectKey]map[string]any{}
+	var forbidden []forbiddenKind
 	g, ctx := errgroup.WithContext(ctx)
 	for kind, kindKeys := range keys {
 		g.Go(func() error {
 			found, err := r.liveObjects(ctx, kind, kindKeys)
+			if apierrors.IsForbidden(err) && kind != claimGroupKind && kind != classGroupKind {
+				mu.Lock()
+				defer mu.Unlock()
+				forbidden = append(forbidden, forbiddenKind{kind, err})
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("reading live %s: %w", plural(kind.Kind), err)
 			}
@@ -278,7 +341,9 @@ func (r *Renderer) readLive(ctx context.Context, keys map[GroupKind][]ObjectKey)
 			return nil
 		})
 	}
-	return live, g.Wait()
+	err := g.Wait()
+	slices.SortFunc(forbidden, func(a, b forbiddenKind) int { return strings.Compare(a.kind.String(), b.kind.String()) })
+	return live, forbidden, err
 }
 
 // plural names objects of a kind in messages: PersistentVolumeClaims,
@@ -306,7 +371,7 @@ func (r *Renderer) liveObjects(ctx context.Context, kind GroupKind, keys []Objec
 // fetchRelated reads the related objects the decisions asked for and
 // returns the lookup the real decisions use.
 func (r *Renderer) fetchRelated(ctx context.Context, keys map[GroupKind][]ObjectKey) (func(GroupKind, ObjectKey) map[string]any, error) {
-	related, err := r.readLive(ctx, keys)
+	related, _, err := r.readLive(ctx, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -18,11 +18,11 @@ type Finding struct {
 	Name      string `json:"name"`
 	// Field is the concrete path, list items named:
 	// spec.volumeClaimTemplates[metadata.name=data].spec.storageClassName.
-	Field string `json:"field"`
-	Rule      string `json:"rule"`
-	Chart     any    `json:"chartValue"`
-	Live      any    `json:"liveValue"`
-	Reason    string `json:"reason"`
+	Field  string `json:"field"`
+	Rule   string `json:"rule"`
+	Chart  any    `json:"chartValue"`
+	Live   any    `json:"liveValue"`
+	Reason string `json:"reason"`
 	// Fix says how to proceed; set on conflicts only.
 	Fix string `json:"fix,omitempty"`
 	// keepLiveRefused marks a conflict --on-conflict=keep-live cannot
@@ -55,12 +55,24 @@ type Report struct {
 	// rewrite).
 	ObjectsChecked int       `json:"objectsChecked"`
 	ObjectsLive    int       `json:"objectsLive"`
-	Rewrites      []Finding `json:"rewrites"`
-	Conflicts     []Finding `json:"conflicts"`
+	Rewrites       []Finding `json:"rewrites"`
+	Conflicts      []Finding `json:"conflicts"`
+	// Warnings name what pvc-guard could not check: rules of a kind the
+	// caller may not read, an API server older than the rules know.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
-// Summary is the one line pvc-guard prints on stderr after a render.
+// Summary is the line pvc-guard prints on stderr after a render, and one
+// line per warning after it.
 func (r *Report) Summary() string {
+	s := r.summaryLine()
+	for _, w := range r.Warnings {
+		s += "\npvc-guard: warning: " + w
+	}
+	return s
+}
+
+func (r *Report) summaryLine() string {
 	s := fmt.Sprintf("pvc-guard: %d object(s) checked, %d live, %d field(s) preserved from the live cluster, %d conflict(s)",
 		r.ObjectsChecked, r.ObjectsLive, len(r.Rewrites), len(r.Conflicts))
 	if len(r.Rewrites) == 0 {
