@@ -31,6 +31,9 @@ type dbRelease struct {
 	set    *appsv1.StatefulSet
 	claims []*corev1.PersistentVolumeClaim
 	pods   map[string]types.UID
+	// plugin runs `helm pvc-guard upgrade`, the CLI plugin, which gets -n
+	// as $HELM_NAMESPACE.
+	plugin bool
 }
 
 var dbSet = testcluster.StatefulSetOptions{Name: "db", Replicas: 2, Templates: []string{"data"}, Capacity: "1Gi"}
@@ -50,7 +53,8 @@ func installDB(t *testing.T, version testcluster.HelmVersion, expandable bool, v
 	return d
 }
 
-// upgrade runs pvc-guard upgrade db in d.dir with the chart's class and args.
+// upgrade runs pvc-guard upgrade db (or helm pvc-guard upgrade db) in d.dir
+// with the chart's class and args.
 func (d *dbRelease) upgrade(args ...string) testcluster.Result {
 	d.t.Helper()
 	chart, err := filepath.Abs(dbChart)
@@ -59,6 +63,9 @@ func (d *dbRelease) upgrade(args ...string) testcluster.Result {
 	}
 	args = append([]string{"upgrade", "db", chart, "-n", d.ns, "--set", "persistence.storageClass=" + d.class}, args...)
 	cmd := exec.CommandContext(d.t.Context(), pvcGuardBinary(d.t), args...)
+	if d.plugin {
+		cmd = exec.CommandContext(d.t.Context(), d.Bin, append([]string{"pvc-guard"}, args...)...)
+	}
 	cmd.Env = append(d.Env, "HELM_BIN="+d.Bin)
 	cmd.Dir = d.dir
 	start := time.Now()
@@ -144,12 +151,23 @@ var helms = []testcluster.HelmVersion{testcluster.Helm3, testcluster.Helm4}
 // TestExpandVolumes is issue 12 acceptance 1 and 5: the template grows from
 // 1Gi to 2Gi; both claims grow with the same UIDs, the new set adopts the
 // same pods, the release has a deployed revision; a later rollback to the
-// smaller revision keeps the grown claims and template.
+// smaller revision keeps the grown claims and template. Directly and
+// through the CLI plugin.
 func TestExpandVolumes(t *testing.T) {
-	for _, version := range helms {
-		t.Run(string(version), func(t *testing.T) {
+	for _, tc := range []struct {
+		helm   testcluster.HelmVersion
+		plugin bool
+	}{{testcluster.Helm3, false}, {testcluster.Helm4, false}, {testcluster.Helm3, true}, {testcluster.Helm4, true}} {
+		name := string(tc.helm)
+		if tc.plugin {
+			name += " pvc-guard plugin"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			d := installDB(t, version, true)
+			d := installDB(t, tc.helm, true)
+			if d.plugin = tc.plugin; tc.plugin {
+				d.MustRun("plugin", "install", repoRoot)
+			}
 			res := d.upgrade("--set", "persistence.size=2Gi", "--expand-volumes")
 			if res.Err != nil {
 				t.Fatalf("pvc-guard upgrade --expand-volumes: %v", res.Err)
