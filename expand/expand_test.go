@@ -281,3 +281,40 @@ func assertRequest(t *testing.T, client *fake.FakeDynamicClient, name, want stri
 }
 
 func mustQ(s string) resource.Quantity { return resource.MustParse(s) }
+
+// TestPrepareFailsOnALaterSet: the second set's delete is refused, so the
+// first, already deleted, is created again and the second left alone.
+func TestPrepareFailsOnALaterSet(t *testing.T) {
+	cache := strings.NewReplacer("name: db", "name: cache", "uid: set-1", "uid: set-3").Replace(liveSet)
+	client := newClient(t, liveSet, cache, expandable, claim("data-db-0", "Bound", "1Gi", "fast"), claim("data-cache-0", "Bound", "1Gi", "fast"),
+		pod("db-0", "set-1"), pod("db-1", "set-1"))
+	adoptOnCreate(t, client)
+	client.PrependReactor("delete", "statefulsets", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		if action.(k8stesting.DeleteAction).GetName() == "cache" {
+			return true, nil, errors.New("the precondition failed")
+		}
+		return false, nil, nil
+	})
+	var out bytes.Buffer
+	e := &Expander{Client: client, Out: &out, BackupDir: t.TempDir(), Timeout: 2 * time.Second, Interval: 10 * time.Millisecond}
+	targets := append(target(), &Target{Namespace: "ns", Name: "cache", Templates: target()[0].Templates})
+	plans, err := e.Check(t.Context(), targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.Prepare(t.Context(), plans)
+	if err == nil || !strings.Contains(err.Error(), "deleting StatefulSet ns/cache") || !strings.Contains(err.Error(), plans[1].Backup) {
+		t.Fatalf("Prepare: %v, want the refused delete of cache, naming its saved file", err)
+	}
+	if err := e.Finish(t.Context(), plans, err); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	if !strings.Contains(out.String(), "the upgrade failed before Helm created StatefulSet ns/db; creating the saved set") ||
+		strings.Contains(out.String(), "StatefulSet ns/cache owns") {
+		t.Errorf("progress:\n%s\nwant db re-created and cache untouched", out.String())
+	}
+	if _, err := client.Resource(statefulSets).Namespace("ns").Get(t.Context(), "cache", metav1.GetOptions{}); err != nil {
+		t.Errorf("cache: %v", err)
+	}
+	assertRequest(t, client, "data-cache-0", "2Gi") // grown claims stay grown
+}

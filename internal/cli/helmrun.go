@@ -140,7 +140,7 @@ func (o *HelmRunOptions) Validate() error {
 	if o.RollbackOnFailure && len(o.helm.positional) == 0 {
 		return fmt.Errorf("pvc-guard %s --atomic: no release name in the arguments", o.Verb)
 	}
-	if _, ok := o.helm.value("dry-run"); ok && (o.ExpandVolumes || o.ExpandVolumesPlan) {
+	if _, ok := o.helm.value("dry-run"); ok && o.ExpandVolumes {
 		return fmt.Errorf("pvc-guard %s --expand-volumes changes the cluster before Helm runs, which --dry-run cannot undo: use --expand-volumes-plan to see the plan", o.Verb)
 	}
 	return nil
