@@ -289,8 +289,13 @@ func (r *Renderer) learnServerVersion(ctx context.Context, ix *ruleIndex, object
 // a warning; claims, whose rules pvc-guard exists for, are an error.
 func (r *Renderer) attachLiveState(ctx context.Context, objects []*object, report *Report) error {
 	keys := map[GroupKind][]ObjectKey{}
+	seen := map[GroupKind]map[ObjectKey]bool{}
 	for _, obj := range objects {
-		if !slices.Contains(keys[obj.kind], obj.key) {
+		if seen[obj.kind] == nil {
+			seen[obj.kind] = map[ObjectKey]bool{}
+		}
+		if !seen[obj.kind][obj.key] {
+			seen[obj.kind][obj.key] = true
 			keys[obj.kind] = append(keys[obj.kind], obj.key)
 		}
 	}
