@@ -1,0 +1,171 @@
+package renderer
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// fieldEdit sets one field of one object in a document to a value, or
+// removes it.
+type fieldEdit struct {
+	item   int // index in a List's items, or -1 for the document's own object
+	path   Path
+	value  any
+	remove bool
+}
+
+// errNeedsReencode tells applyEdits that a text splice is not safe here (a
+// flow-style mapping such as a JSON document, a key that does not start its
+// line, or two edits touching the same lines) and the document must be
+// re-encoded instead.
+var errNeedsReencode = errors.New("document layout needs re-encoding")
+
+// applyEdits rewrites a document so it differs from raw only in the edited
+// fields, then adds one comment line per note below the document's leading
+// comments. Block-style YAML (what Helm renders) is edited as text, so
+// quoting, comments, key order and blank lines elsewhere survive; other
+// layouts fall back to re-encoding the document. doc is raw parsed; a
+// splice of a plain document needs no reading back (see
+// FuzzSplicePlainDocuments).
+func applyEdits(raw []byte, doc parsedDocument, edits []fieldEdit, notes []string) ([]byte, error) {
+	if doc.resolved {
+		text, err := encodeEdited(raw, doc.node, edits)
+		if err != nil {
+			return nil, err
+		}
+		return insertNotes(text, notes), nil
+	}
+	text, err := spliceEdits(raw, doc.node, edits)
+	if err == nil && !doc.plain && !meansEdited(text, doc.node, edits) {
+		err = errNeedsReencode
+	}
+	if errors.Is(err, errNeedsReencode) {
+		text, err = reencode(raw, edits)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return insertNotes(text, notes), nil
+}
+
+// meansEdited reads a spliced document back and reports whether it holds
+// exactly the original values with the edits applied. Text splicing trusts
+// indentation, which is exact for plain block YAML; any other layout it
+// misjudges (a multi-line quoted scalar, say) must never reach the cluster,
+// so such a document is re-encoded instead.
+func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
+	want, err := decodeNode(objectNode(doc, -1))
+	if err != nil {
+		return false
+	}
+	for _, edit := range edits {
+		if want, err = applyToValue(want, edit); err != nil {
+			return false
+		}
+	}
+	spliced, err := parseDocument(text)
+	if err != nil || len(spliced.node.Content) == 0 {
+		return false
+	}
+	got, err := decodeNode(spliced.node.Content[0])
+	if err != nil {
+		return false
+	}
+	return sameValue(got, want)
+}
+
+// applyToValue applies an edit to a document decoded to plain values.
+func applyToValue(root any, edit fieldEdit) (any, error) {
+	if edit.item < 0 {
+		return valueWithEdit(root, edit.path, edit)
+	}
+	items, _ := valueAt(root, []string{"items"}).([]any)
+	if edit.item >= len(items) {
+		return nil, fmt.Errorf("object %d is gone from the document", edit.item)
+	}
+	obj, err := valueWithEdit(items[edit.item], edit.path, edit)
+	items[edit.item] = obj
+	return root, err
+}
+
+// valueWithEdit returns v with the edit applied at path, creating mappings
+// on the way; an edit that removes what is not there changes nothing.
+func valueWithEdit(v any, path Path, edit fieldEdit) (any, error) {
+	step, last := path[0], len(path) == 1
+	if step.IsList() {
+		items, ok := v.([]any)
+		if !ok && v != nil {
+			return nil, fmt.Errorf("%s is not a list", Path{step})
+		}
+		i := slices.IndexFunc(items, step.matches)
+		switch {
+		case last && edit.remove && i >= 0:
+			return slices.Delete(items, i, i+1), nil
+		case last && edit.remove, !last && i < 0 && edit.remove:
+			return v, nil
+		case last && i >= 0:
+			items[i] = edit.value
+			return items, nil
+		case last:
+			return append(items, edit.value), nil
+		case i < 0:
+			return nil, fmt.Errorf("no list item %s to edit", Path{step})
+		}
+		child, err := valueWithEdit(items[i], path[1:], edit)
+		items[i] = child
+		return items, err
+	}
+	m, ok := v.(map[string]any)
+	switch {
+	case v == nil && edit.remove:
+		return nil, nil
+	case v == nil:
+		m = map[string]any{}
+	case !ok:
+		return nil, fmt.Errorf("%s is not a mapping", step.Key)
+	}
+	if last {
+		if edit.remove {
+			delete(m, step.Key)
+		} else {
+			m[step.Key] = edit.value
+		}
+		return m, nil
+	}
+	child, err := valueWithEdit(m[step.Key], path[1:], edit)
+	if child != nil {
+		m[step.Key] = child
+	}
+	return m, err
+}
+
+// nested wraps value along path: nested(a.b, v) = {a: {b: v}}, and a list
+// step makes a list of one item named as the step says.
+func nested(path Path, value any) any {
+	for i := len(path) - 1; i >= 0; i-- {
+		step := path[i]
+		if !step.IsList() {
+			value = map[string]any{step.Key: value}
+			continue
+		}
+		item, _ := value.(map[string]any)
+		if i < len(path)-1 || item == nil {
+			// The item holds a field deeper down: it needs its name too.
+			named, _ := valueWithEdit(item, keyPath(step.ItemKey), fieldEdit{value: step.Item})
+			item, _ = named.(map[string]any)
+		}
+		value = []any{item}
+	}
+	return value
+}
+
+func keyPath(keys []string) Path {
+	p := make(Path, len(keys))
+	for i, k := range keys {
+		p[i] = Step{Key: k}
+	}
+	return p
+}

@@ -1,0 +1,67 @@
+package renderer
+
+import (
+	"bytes"
+	"fmt"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// parsedDocument is a document's node tree, and whether the fast parser
+// read it (plain block YAML, whose text a splice edits exactly) or its
+// aliases and merge keys were resolved (and then its text cannot be edited
+// in place: the tree no longer follows it).
+type parsedDocument struct {
+	node     *yaml.Node
+	plain    bool
+	resolved bool
+}
+
+// parseDocument parses one chunk of the stream; the chunk must hold exactly
+// one YAML document. Plain block YAML, what charts render, takes the fast
+// parser; everything else the YAML library, and a document with aliases or
+// merge keys is resolved as Helm reads it (resolveAliases).
+func parseDocument(raw []byte) (parsedDocument, error) {
+	if node, ok := parseBlockYAML(raw); ok {
+		return parsedDocument{node: node, plain: true}, nil
+	}
+	node, err := parseWithLibrary(raw)
+	if err != nil || !usesAliases(node) {
+		return parsedDocument{node: node}, err
+	}
+	if node, err = resolveAliases(node); err != nil {
+		return parsedDocument{}, fmt.Errorf("resolving anchors: %w", err)
+	}
+	return parsedDocument{node: node, resolved: true}, nil
+}
+
+// parseWithLibrary parses with the YAML library, comments included.
+func parseWithLibrary(raw []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("found a second YAML document without a --- separator line")
+	}
+	return &doc, nil
+}
+
+// objectNode returns the mapping of the edited object: the document root or
+// one of its List items.
+func objectNode(doc *yaml.Node, item int) *yaml.Node {
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if item < 0 {
+		return root
+	}
+	items := mappingValue(root, "items")
+	if items == nil || item >= len(items.Content) {
+		return nil
+	}
+	return items.Content[item]
+}
