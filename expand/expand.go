@@ -160,7 +160,11 @@ func (e *Expander) Finish(ctx context.Context, plans []*SetPlan, helmErr error) 
 }
 
 func (e *Expander) finish(ctx context.Context, p *SetPlan, helmErr error) error {
-	set, err := e.Client.Resource(statefulSets).Namespace(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+	var set *unstructured.Unstructured
+	err := e.untilAnswered(ctx, func(ctx context.Context) (err error) {
+		set, err = e.Client.Resource(statefulSets).Namespace(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+		return err
+	})
 	switch {
 	case apierrors.IsNotFound(err):
 		if helmErr == nil {
@@ -198,10 +202,48 @@ func (e *Expander) restore(ctx context.Context, p *SetPlan) (*unstructured.Unstr
 	}
 	sets := e.Client.Resource(statefulSets).Namespace(p.Namespace)
 	manager, apply := specManager(p.live)
-	if apply {
-		return sets.Apply(ctx, p.Name, saved, metav1.ApplyOptions{FieldManager: manager, Force: true})
+	var created *unstructured.Unstructured
+	err = e.untilAnswered(ctx, func(ctx context.Context) (err error) {
+		if apply {
+			created, err = sets.Apply(ctx, p.Name, saved, metav1.ApplyOptions{FieldManager: manager, Force: true})
+		} else {
+			created, err = sets.Create(ctx, saved, metav1.CreateOptions{FieldManager: manager})
+		}
+		return err
+	})
+	if apierrors.IsAlreadyExists(err) {
+		// A create of ours that the API server carried out before the
+		// connection broke, or Helm's, late: adopt it all the same.
+		return sets.Get(ctx, p.Name, metav1.GetOptions{})
 	}
-	return sets.Create(ctx, saved, metav1.CreateOptions{FieldManager: manager})
+	return created, err
+}
+
+// untilAnswered calls op until it succeeds or the API server answers with
+// an error, for at most Timeout: after an interruption or while the API
+// server is away (connection refused, unavailable), the set must still be
+// put back once it returns.
+func (e *Expander) untilAnswered(ctx context.Context, op func(context.Context) error) error {
+	var last error
+	err := e.poll(ctx, func(ctx context.Context) (bool, error) {
+		last = op(ctx)
+		return last == nil || answered(last), nil
+	})
+	if last != nil {
+		return last
+	}
+	return err
+}
+
+// answered says whether err is the API server's verdict rather than a
+// failure to reach it or a momentary overload.
+func answered(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return false
+	}
+	return !apierrors.IsServiceUnavailable(err) && !apierrors.IsServerTimeout(err) && !apierrors.IsTimeout(err) &&
+		!apierrors.IsTooManyRequests(err) && !apierrors.IsInternalError(err)
 }
 
 // specManager is the manager that wrote the live set's spec, and whether it
@@ -223,6 +265,9 @@ func (e *Expander) waitAdopted(ctx context.Context, p *SetPlan, uid types.UID) e
 		now, err := e.controlledPods(ctx, &unstructured.Unstructured{Object: map[string]any{
 			"metadata": map[string]any{"namespace": p.Namespace, "uid": string(uid)},
 		}})
+		if err != nil && !answered(err) {
+			return false, nil // the API server is away: wait for it
+		}
 		if err != nil {
 			return false, err
 		}

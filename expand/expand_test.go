@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -317,4 +318,38 @@ func TestPrepareFailsOnALaterSet(t *testing.T) {
 		t.Errorf("cache: %v", err)
 	}
 	assertRequest(t, client, "data-cache-0", "2Gi") // grown claims stay grown
+}
+
+// TestFinishWaitsForTheAPIServer: the API server is away when Helm has
+// failed (connections refused, then unavailable); the set is put back once
+// it answers again.
+func TestFinishWaitsForTheAPIServer(t *testing.T) {
+	client := newClient(t, liveSet, expandable, claim("data-db-0", "Bound", "1Gi", "fast"), pod("db-0", "set-1"), pod("db-1", "set-1"))
+	adoptOnCreate(t, client)
+	var out bytes.Buffer
+	e := &Expander{Client: client, Out: &out, BackupDir: t.TempDir(), Timeout: 2 * time.Second, Interval: 10 * time.Millisecond}
+	plans, err := e.Check(t.Context(), target())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Prepare(t.Context(), plans); err != nil {
+		t.Fatal(err)
+	}
+	failures := map[string]int{"get": 3, "create": 2}
+	client.PrependReactor("*", "statefulsets", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		if failures[action.GetVerb()] == 0 {
+			return false, nil, nil
+		}
+		failures[action.GetVerb()]--
+		if action.GetVerb() == "create" {
+			return true, nil, apierrors.NewServiceUnavailable("etcd is starting")
+		}
+		return true, nil, errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
+	})
+	if err := e.Finish(t.Context(), plans, errors.New("helm upgrade: signal: interrupt")); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	if failures["get"]+failures["create"] != 0 || !strings.Contains(out.String(), "StatefulSet ns/db owns its pods again") {
+		t.Errorf("failures left %v; progress:\n%s", failures, out.String())
+	}
 }
