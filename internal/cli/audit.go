@@ -20,7 +20,9 @@ type ExitCode = exitCodeError
 // Helm's patches with Helm's SDK and client-go's scheme, which the
 // post-renderer must not link.
 func NewAuditDispatchCommand(streams Streams) *cobra.Command {
-	o := &RollbackDispatchOptions{Streams: streams}
+	o := &RollbackDispatchOptions{Streams: streams,
+		Needs: "pvc-guard audit runs inside " + rollbackBinary + " (as " + rollbackBinary + " " + AuditArg +
+			", which reads Helm's release records with Helm's SDK)"}
 	cmd := &cobra.Command{
 		Use:   "audit [RELEASE]",
 		Short: "Tell which rollbacks and upgrades the API server would refuse, with and without pvc-guard",

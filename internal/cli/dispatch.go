@@ -25,6 +25,10 @@ type RollbackDispatchOptions struct {
 	// Executable is this program (default: os.Executable); pvc-guard-rollback
 	// is looked for next to it first, then on $PATH.
 	Executable string
+	// Needs says, in the words of the command the user ran, why it needs
+	// pvc-guard-rollback, for the error when that is missing; empty means
+	// pvc-guard rollback's.
+	Needs string
 
 	binary string
 }
@@ -109,9 +113,13 @@ func (o *RollbackDispatchOptions) Complete() error {
 	if err != nil {
 		nextTo = err.Error()
 	}
-	return fmt.Errorf("pvc-guard rollback runs %s, which is neither next to pvc-guard (%s) nor on $PATH: "+
+	needs := o.Needs
+	if needs == "" {
+		needs = "pvc-guard rollback runs " + rollbackBinary
+	}
+	return fmt.Errorf("%s, which is neither next to pvc-guard (%s) nor on $PATH: "+
 		`build both with "make build" in a pvc-guard checkout, or install it with "go install github.com/pvc-guard/pvc-guard/cmd/%s@%s"`,
-		rollbackBinary, nextTo, rollbackBinary, installVersion())
+		needs, nextTo, rollbackBinary, installVersion())
 }
 
 func (o *RollbackDispatchOptions) executableDir() (string, error) {

@@ -201,11 +201,33 @@ func TestRollbackDispatchRuns(t *testing.T) {
 	}
 }
 
-func TestRollbackDispatchWithoutTheBinary(t *testing.T) {
-	isolateEnv(t)
-	t.Setenv("PATH", t.TempDir())
-	run(t, "", "rollback", "app", "1").expect(t, 1, "",
-		"Error: pvc-guard rollback runs pvc-guard-rollback", "nor on $PATH", "make build", "go install github.com/pvc-guard/pvc-guard/cmd/pvc-guard-rollback@")
+// TestDispatchWithoutTheBinary: rollback and audit each say, in their own
+// words, that they need pvc-guard-rollback and where to get it, on error
+// and in their help.
+func TestDispatchWithoutTheBinary(t *testing.T) {
+	tests := []struct {
+		args          []string
+		help          []string
+		words, others string
+	}{
+		{[]string{"rollback", "app", "1"}, []string{"rollback", "--help"},
+			"pvc-guard rollback runs pvc-guard-rollback", "pvc-guard audit"},
+		{[]string{"audit", "-n", "apps"}, []string{"audit", "--help"},
+			"pvc-guard audit runs inside pvc-guard-rollback (as pvc-guard-rollback --audit, which reads Helm's release records", "pvc-guard rollback runs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args[0], func(t *testing.T) {
+			isolateEnv(t)
+			t.Setenv("PATH", t.TempDir())
+			r := run(t, "", tt.args...)
+			r.expect(t, 1, "", "Error: "+tt.words, "nor on $PATH", "make build", "go install github.com/pvc-guard/pvc-guard/cmd/pvc-guard-rollback@")
+			help := run(t, "", tt.help...)
+			help.expect(t, 0, "Not installed: "+tt.words)
+			if strings.Contains(r.stderr+help.stdout, tt.others) {
+				t.Errorf("the message speaks of %q:\n%s%s", tt.others, r.stderr, help.stdout)
+			}
+		})
+	}
 }
 
 // TestRollbackHelpWithoutTheBinary: help still works, says what the command
