@@ -44,6 +44,9 @@ type Options struct {
 	ServerSide     string // "auto" (the target revision's method), "true" or "false"
 	ForceReplace   bool
 	ForceConflicts bool
+	// Rules are the rule sets pvc-guard's renderer applies, as `pvc-guard
+	// rollback --rules` would; nil means the default set alone.
+	Rules []*renderer.RuleSet
 	// Progress, when set, gets a line per release once the audit has run
 	// for a while.
 	Progress io.Writer
@@ -178,8 +181,7 @@ func (a *Auditor) check(ctx context.Context, current, target Record, method Meth
 	if c.Stock, err = a.verdict(ctx, method, original, stockObjects, target); err != nil {
 		return nil, err
 	}
-	r := &renderer.Renderer{Live: a.Cluster, Namespace: target.Namespace, OnConflict: renderer.Fail}
-	rewritten, report, err := r.Render(ctx, []byte(target.Manifest))
+	rewritten, report, err := a.renderer(target.Namespace).Render(ctx, []byte(target.Manifest))
 	if err != nil {
 		c.PvcGuard = renderRefusal(err, report)
 		return c, nil
@@ -192,6 +194,12 @@ func (a *Auditor) check(ctx context.Context, current, target Record, method Meth
 		return nil, err
 	}
 	return c, nil
+}
+
+// renderer is pvc-guard's renderer for a namespace, with the audit's rules,
+// refusing what no rewrite can make acceptable.
+func (a *Auditor) renderer(namespace string) *renderer.Renderer {
+	return &renderer.Renderer{Live: a.Cluster, Namespace: namespace, OnConflict: renderer.Fail, Rules: a.Rules}
 }
 
 // renderRefusal is the verdict when pvc-guard's renderer refuses the

@@ -3,6 +3,8 @@ package audit
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic/fake"
 	clienttesting "k8s.io/client-go/testing"
+
+	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
 // manifest is a release revision: a ConfigMap and a claim.
@@ -43,7 +47,9 @@ spec:
 
 func fakeCluster(t *testing.T, objects ...runtime.Object) (*Cluster, *fake.FakeDynamicClient) {
 	t.Helper()
-	mapper := meta.NewDefaultRESTMapper(nil)
+	// Default versions: the renderer maps kinds without one, as a
+	// discovery-backed mapper does.
+	mapper := meta.NewDefaultRESTMapper([]schema.GroupVersion{{Version: "v1"}, {Group: "storage.k8s.io", Version: "v1"}})
 	mapper.Add(schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, meta.RESTScopeNamespace)
 	mapper.Add(schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolumeClaim"}, meta.RESTScopeNamespace)
 	mapper.Add(schema.GroupVersionKind{Group: "storage.k8s.io", Version: "v1", Kind: "StorageClass"}, meta.RESTScopeRoot)
@@ -143,5 +149,61 @@ func TestProgress(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[1], "pvc-guard audit: 2/2 releases, 0 LIST and 0 dry-run requests") {
 		t.Errorf("progress = %q", progress.String())
+	}
+}
+
+// TestRulesJudgePvcGuardsSide: the audit's rule sets are the ones
+// pvc-guard's renderer applies, as `pvc-guard rollback --rules` would: a
+// rule of one's own that makes the ConfigMap's message immutable makes
+// pvc-guard refuse the rollback that changes it; with the default rules the
+// change goes to the API server (here a fake one, which cannot apply
+// strategic merge patches: only the basis and the fields tell).
+func TestRulesJudgePvcGuardsSide(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "settings.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: pvc-guard.io/v1alpha1
+kind: RuleSet
+name: settings
+rules:
+- name: settings-message
+  resource: {kind: ConfigMap}
+  scope: Namespaced
+  path: data.message
+  policy: immutable
+  reason: the application reads its message once
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		refs      []string // --rules
+		wantOK    bool     // the fake API server answers no patch
+		wantBasis string
+		wantField []string
+	}{
+		{"default rules", nil, false, DryRun, nil},
+		{"a rule set file", []string{file}, false, Rules, []string{"data.message"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rules, err := renderer.LoadRuleSets(tt.refs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cluster, _ := fakeCluster(t, liveObject("ConfigMap", "a-settings", map[string]any{"data": map[string]any{"message": "two"}}))
+			records := []Record{
+				{Name: "a", Namespace: "apps", Version: 1, Manifest: manifest("a", "one", "")},
+				{Name: "a", Namespace: "apps", Version: 2, Manifest: manifest("a", "two", "")},
+			}
+			options := DefaultOptions()
+			options.Rules = rules
+			result, err := (&Auditor{Cluster: cluster, Options: options}).Run(t.Context(), records)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := result.Releases[0].Revisions[0]
+			if got.PvcGuard.OK != tt.wantOK || got.PvcGuard.Basis != tt.wantBasis || fmt.Sprint(got.PvcGuard.Fields) != fmt.Sprint(tt.wantField) {
+				t.Errorf("pvc-guard = %+v, want ok=%v basis %s fields %v", got.PvcGuard, tt.wantOK, tt.wantBasis, tt.wantField)
+			}
+		})
 	}
 }

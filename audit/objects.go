@@ -149,8 +149,7 @@ func (a *Auditor) ruleFields(ctx context.Context, req *request) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer.Renderer{Live: a.Cluster, Namespace: req.namespace, OnConflict: renderer.Fail}
-	_, report, err := r.Render(ctx, doc)
+	_, report, err := a.renderer(req.namespace).Render(ctx, doc)
 	var conflict *renderer.ConflictError
 	if errors.As(err, &conflict) {
 		report = conflict.Report

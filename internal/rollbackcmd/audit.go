@@ -16,6 +16,7 @@ import (
 
 	"github.com/pvc-guard/pvc-guard/audit"
 	"github.com/pvc-guard/pvc-guard/internal/cli"
+	"github.com/pvc-guard/pvc-guard/renderer"
 	"github.com/pvc-guard/pvc-guard/rollback"
 )
 
@@ -36,6 +37,7 @@ type AuditOptions struct {
 	Release       string
 	AllNamespaces bool
 	Output        string
+	RuleFiles     []string
 	audit.Options
 }
 
@@ -88,6 +90,7 @@ func (o *AuditOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.ForceReplace, "force", false, `predict "helm rollback --force" (replace every object) and "helm upgrade --force"`)
 	fs.BoolVar(&o.ForceReplace, "force-replace", false, "Helm 4's name for --force")
 	fs.BoolVar(&o.ForceConflicts, "force-conflicts", false, `predict "helm rollback --force-conflicts" (server-side apply only)`)
+	cli.AddRulesFlag(fs, &o.RuleFiles)
 	cmd.MarkFlagsMutuallyExclusive("all-namespaces", "namespace")
 	cmd.MarkFlagsMutuallyExclusive("force", "force-conflicts")
 	cmd.MarkFlagsMutuallyExclusive("force-replace", "force-conflicts")
@@ -123,6 +126,10 @@ func (o *AuditOptions) Validate() error {
 
 // Run audits and prints; the error carries the exit code for CI.
 func (o *AuditOptions) Run(ctx context.Context) error {
+	var err error
+	if o.Rules, err = renderer.LoadRuleSets(o.RuleFiles); err != nil {
+		return err
+	}
 	records, err := o.records()
 	if err != nil {
 		return err
