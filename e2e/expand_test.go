@@ -34,6 +34,8 @@ type dbRelease struct {
 	// plugin runs `helm pvc-guard upgrade`, the CLI plugin, which gets -n
 	// as $HELM_NAMESPACE.
 	plugin bool
+	// extra are more arguments for every upgrade.
+	extra []string
 }
 
 var dbSet = testcluster.StatefulSetOptions{Name: "db", Replicas: 2, Templates: []string{"data"}, Capacity: "1Gi"}
@@ -61,7 +63,7 @@ func (d *dbRelease) upgrade(args ...string) testcluster.Result {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	args = append([]string{"upgrade", "db", chart, "-n", d.ns, "--set", "persistence.storageClass=" + d.class}, args...)
+	args = append(append([]string{"upgrade", "db", chart, "-n", d.ns, "--set", "persistence.storageClass=" + d.class}, d.extra...), args...)
 	cmd := exec.CommandContext(d.t.Context(), pvcGuardBinary(d.t), args...)
 	if d.plugin {
 		cmd = exec.CommandContext(d.t.Context(), d.Bin, append([]string{"pvc-guard"}, args...)...)
@@ -197,8 +199,8 @@ func TestExpandVolumes(t *testing.T) {
 
 // TestExpandVolumesRefuses is issue 12 acceptance 2 and 6: a class without
 // allowVolumeExpansion, an unbound claim of the set beyond its replicas, a
-// retention policy that deletes claims with the set: refused before any
-// change. And acceptance 4: the plan-only form changes nothing.
+// retention policy that deletes claims with the set, another immutable
+// field that changes: refused before any change. And acceptance 4: the plan-only form changes nothing.
 func TestExpandVolumesRefuses(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -212,6 +214,8 @@ func TestExpandVolumesRefuses(t *testing.T) {
 		{name: "unbound claim", expandable: true, setup: pendingClaim, want: "claim NS/data-db-2: it is Pending, not Bound"},
 		{name: "retention policy deletes claims", expandable: true, values: []string{"--set", "persistentVolumeClaimRetentionPolicy.whenDeleted=Delete"},
 			want: "persistentVolumeClaimRetentionPolicy.whenDeleted is Delete"},
+		{name: "another immutable field changes", expandable: true, values: nil, flag: "", want: "the upgrade has conflicts that growing volumes does not resolve",
+			setup: func(t *testing.T, d *dbRelease) { d.extra = []string{"--set", "podManagementPolicy=OrderedReady"} }},
 		{name: "plan only", expandable: true, flag: "--expand-volumes-plan", want: "claim data-db-1: grow 1Gi -> 2Gi"},
 	}
 	for _, version := range helms {
