@@ -268,35 +268,39 @@ func pendingClaim(t *testing.T, d *dbRelease) {
 // strategy lets Helm's legacy wait (Helm 4: --wait=legacy) pass without a
 // kubelet, which would never make the pods ready.
 func TestExpandVolumesHelmFails(t *testing.T) {
-	for _, version := range helms {
-		for _, atomic := range []bool{false, true} {
-			name := string(version)
-			if atomic {
-				name += " --atomic"
+	tests := []struct {
+		name   string
+		helm   testcluster.HelmVersion
+		flags  []string // for the install and the upgrade
+		atomic bool
+	}{
+		{"helm3", testcluster.Helm3, nil, false},
+		{"helm3 --atomic", testcluster.Helm3, nil, true},
+		{"helm4", testcluster.Helm4, nil, false},
+		{"helm4 --atomic", testcluster.Helm4, []string{"--wait=legacy"}, true},
+		// The saved set is created as Helm's client-side update made it.
+		{"helm4 client-side apply --atomic", testcluster.Helm4, []string{"--server-side=false", "--wait=legacy"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			flags := append([]string{"--set", "updateStrategy.type=OnDelete"}, tt.flags...)
+			d := installDB(t, tt.helm, true, flags...)
+			args := append(flags, "--set", "persistence.size=2Gi", "--set", "config.invalidName=true", "--expand-volumes")
+			if tt.atomic {
+				args = append(args, "--atomic", "--timeout", "30s")
 			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				onDelete := []string{"--set", "updateStrategy.type=OnDelete"}
-				d := installDB(t, version, true, onDelete...)
-				args := append(onDelete, "--set", "persistence.size=2Gi", "--set", "config.invalidName=true", "--expand-volumes")
-				if atomic {
-					args = append(args, "--atomic", "--timeout", "30s")
-				}
-				if atomic && version == testcluster.Helm4 {
-					args = append(args, "--wait=legacy")
-				}
-				res := d.upgrade(args...)
-				if res.Err == nil {
-					t.Fatal("the upgrade succeeded; its config map is invalid")
-				}
-				assertStderr(t, res, "the upgrade failed before Helm created StatefulSet "+d.ns+"/db; creating the saved set from "+d.dir,
-					"5/5 StatefulSet "+d.ns+"/db owns its pods again")
-				if atomic {
-					assertStderr(t, res, "has been rolled back to revision 1 by pvc-guard rollback")
-				}
-				d.assertClaims("2Gi")
-				d.assertSet("1Gi")
-			})
-		}
+			res := d.upgrade(args...)
+			if res.Err == nil {
+				t.Fatal("the upgrade succeeded; its config map is invalid")
+			}
+			assertStderr(t, res, "the upgrade failed before Helm created StatefulSet "+d.ns+"/db; creating the saved set from "+d.dir,
+				"5/5 StatefulSet "+d.ns+"/db owns its pods again")
+			if tt.atomic {
+				assertStderr(t, res, "has been rolled back to revision 1 by pvc-guard rollback")
+			}
+			d.assertClaims("2Gi")
+			d.assertSet("1Gi")
+		})
 	}
 }
