@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,34 +270,21 @@ func examplePlugin(t *testing.T) (plugin struct {
 // to ns), and returns the ServiceAccount's name.
 func applyArgoCDRBAC(t *testing.T, c *testcluster.Cluster, ns string) string {
 	t.Helper()
-	ctx, rbac := t.Context(), c.Client.RbacV1()
-	unique := func(name string) string { return name + "-" + ns }
 	const serviceAccount = "argocd-repo-server"
-	if _, err := c.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: serviceAccount}}, metav1.CreateOptions{}); err != nil {
+	if _, err := c.Client.CoreV1().ServiceAccounts(ns).Create(t.Context(), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: serviceAccount}}, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating ServiceAccount: %v", err)
 	}
-	for _, obj := range decodeObjects(t, readExample(t, "../examples", "rbac.yaml")+"\n---\n"+readExample(t, argoCDExample, "rbac.yaml")) {
-		var err error
+	for _, obj := range createExampleObjects(t, c, ns, readExample(t, "../examples", "rbac.yaml")+"\n---\n"+readExample(t, argoCDExample, "rbac.yaml")) {
 		switch o := obj.(type) {
 		case *rbacv1.ClusterRole:
-			o.Name = unique(o.Name)
-			_, err = rbac.ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-			t.Cleanup(func() { _ = rbac.ClusterRoles().Delete(context.Background(), o.Name, metav1.DeleteOptions{}) })
 		case *rbacv1.ClusterRoleBinding:
-			o.Name, o.RoleRef.Name = unique(o.Name), unique(o.RoleRef.Name)
-			for i := range o.Subjects {
-				if o.Subjects[i].Name != serviceAccount {
-					t.Fatalf("examples/argocd/rbac.yaml binds %s, not Argo CD's %s", o.Subjects[i].Name, serviceAccount)
+			for _, subject := range o.Subjects {
+				if subject.Name != serviceAccount {
+					t.Fatalf("examples/argocd/rbac.yaml binds %s, not Argo CD's %s", subject.Name, serviceAccount)
 				}
-				o.Subjects[i].Namespace = ns
 			}
-			_, err = rbac.ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-			t.Cleanup(func() { _ = rbac.ClusterRoleBindings().Delete(context.Background(), o.Name, metav1.DeleteOptions{}) })
 		default:
 			t.Fatalf("unexpected object in the RBAC examples: %T", obj)
-		}
-		if err != nil {
-			t.Fatalf("creating %T: %v", obj, err)
 		}
 	}
 	return serviceAccount

@@ -64,7 +64,9 @@ func expandVolumesKubeconfig(t *testing.T, c *testcluster.Cluster, ns string) st
 		if _, err := rbac.ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = rbac.ClusterRoleBindings().Delete(context.Background(), binding.Name, metav1.DeleteOptions{}) })
+		t.Cleanup(func() {
+			_ = rbac.ClusterRoleBindings().Delete(context.Background(), binding.Name, metav1.DeleteOptions{})
+		})
 	}
 	return kubeconfig
 }

@@ -259,36 +259,14 @@ func TestFluxPinsJobProposesTheChange(t *testing.T) {
 // made unique to it) and returns its CronJob, not created: nothing runs it.
 func applyPinsJob(t *testing.T, h *history) *batchv1.CronJob {
 	t.Helper()
-	ctx, rbac := t.Context(), h.c.Client.RbacV1()
-	unique := func(name string) string { return name + "-" + h.ns }
 	var job *batchv1.CronJob
-	for _, obj := range decodeObjects(t, readExample(t, "../examples", "rbac.yaml")+"\n---\n"+readExample(t, fluxExample, "update-job.yaml")) {
-		var err error
+	for _, obj := range createExampleObjects(t, h.c, h.ns, readExample(t, "../examples", "rbac.yaml")+"\n---\n"+readExample(t, fluxExample, "update-job.yaml")) {
 		switch o := obj.(type) {
-		case *rbacv1.ClusterRole:
-			o.Name = unique(o.Name)
-			_, err = rbac.ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-			t.Cleanup(func() { _ = rbac.ClusterRoles().Delete(context.Background(), o.Name, metav1.DeleteOptions{}) })
-		case *rbacv1.ClusterRoleBinding:
-			o.Name, o.RoleRef.Name, o.Subjects[0].Namespace = unique(o.Name), unique(o.RoleRef.Name), h.ns
-			_, err = rbac.ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-			t.Cleanup(func() { _ = rbac.ClusterRoleBindings().Delete(context.Background(), o.Name, metav1.DeleteOptions{}) })
-		case *corev1.ServiceAccount:
-			o.Namespace = h.ns
-			_, err = h.c.Client.CoreV1().ServiceAccounts(h.ns).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.Role:
-			o.Namespace = h.ns
-			_, err = rbac.Roles(h.ns).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.RoleBinding:
-			o.Namespace, o.Subjects[0].Namespace = h.ns, h.ns
-			_, err = rbac.RoleBindings(h.ns).Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding, *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.RoleBinding:
 		case *batchv1.CronJob:
 			job = o
 		default:
 			t.Fatalf("unexpected object in update-job.yaml: %T", obj)
-		}
-		if err != nil {
-			t.Fatalf("creating %T: %v", obj, err)
 		}
 	}
 	if job == nil {

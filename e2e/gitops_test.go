@@ -16,7 +16,6 @@ import (
 	"helm.sh/helm/v4/pkg/cli"
 	"helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/postrenderer"
-	"k8s.io/client-go/kubernetes/scheme"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -380,26 +379,4 @@ func writeOutput(t *testing.T, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func readExample(t *testing.T, dir, name string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
-func decodeObjects(t *testing.T, stream string) []any {
-	t.Helper()
-	var objects []any
-	for _, doc := range strings.Split(strings.TrimPrefix(stream, "---\n"), "\n---\n") {
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode([]byte(doc), nil, nil)
-		if err != nil {
-			t.Fatalf("decoding an example: %v\n%s", err, doc)
-		}
-		objects = append(objects, obj)
-	}
-	return objects
 }

@@ -308,4 +308,3 @@ func setPath(obj map[string]any, path []string, value any) {
 	}
 	obj[path[len(path)-1]] = value
 }
-
