@@ -54,36 +54,42 @@ func TestAuditPredictsRollbacks(t *testing.T) {
 		{name: "needs nothing (helm4 client-side)", scenario: claimlessHistory, wantStockOK: true, wantMethod: audit.ClientSide},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			// A failed stock rollback changes state (a failed record, the
-			// objects it did patch): pvc-guard rolls back a fresh copy.
-			stockCopy, guardCopy := tc.scenario(t), tc.scenario(t)
+		t.Run(tc.name, tc.run)
+	}
+}
 
-			before := snapshotNamespace(t, stockCopy)
-			predicted, elapsed := stockCopy.audit(t, tc.flags...)
-			if after := snapshotNamespace(t, stockCopy); !slices.Equal(before, after) {
-				t.Errorf("the audit changed the namespace:\nbefore %v\nafter  %v", before, after)
-			}
-			t.Logf("audit of 1 release with 2 revisions: %s", elapsed)
-			stock := rollbackTo1(t, predicted)
-			if stock.ApplyMethod != string(tc.wantMethod) || stock.Stock.Basis != audit.DryRun || stock.PvcGuard.Basis == audit.Rules {
-				t.Errorf("prediction = %+v, want apply method %s judged by dry runs", stock, tc.wantMethod)
-			}
-			if stock.Stock.OK != tc.wantStockOK || !containsAll(stock.Stock.Fields, tc.wantFields) || !stock.PvcGuard.OK {
-				t.Errorf("prediction = %+v, want stock ok=%v on %v, pvc-guard ok", stock, tc.wantStockOK, tc.wantFields)
-			}
+// run records the audit's prediction for the rollback to revision 1, checks
+// it is the one the case wants, then performs the real stock rollback and,
+// on a fresh copy of the scenario, the real pvc-guard rollback, and asserts
+// that both went as predicted.
+func (tc auditCase) run(t *testing.T) {
+	t.Parallel()
+	// A failed stock rollback changes state (a failed record, the objects
+	// it did patch): pvc-guard rolls back a fresh copy.
+	stockCopy, guardCopy := tc.scenario(t), tc.scenario(t)
 
-			r := stockCopy.helmRun(append([]string{"rollback", stockCopy.release, "1"}, tc.flags...)...)
-			if (r.Err == nil) != stock.Stock.OK {
-				t.Errorf("stock rollback: predicted ok=%v (%s), got %v\n%s", stock.Stock.OK, stock.Stock.Error, r.Err, r.Stderr)
-			}
-			guard := rollbackTo1(t, first(guardCopy.audit(t, tc.flags...)))
-			r = guardCopy.pvcGuard(append([]string{"rollback", guardCopy.release, "1"}, tc.flags...)...)
-			if (r.Err == nil) != guard.PvcGuard.OK {
-				t.Errorf("pvc-guard rollback: predicted ok=%v (%s), got %v\n%s", guard.PvcGuard.OK, guard.PvcGuard.Error, r.Err, r.Stderr)
-			}
-		})
+	before := snapshotNamespace(t, stockCopy)
+	predicted, elapsed := stockCopy.audit(t, tc.flags...)
+	if after := snapshotNamespace(t, stockCopy); !slices.Equal(before, after) {
+		t.Errorf("the audit changed the namespace:\nbefore %v\nafter  %v", before, after)
+	}
+	t.Logf("audit of 1 release with 2 revisions: %s", elapsed)
+	stock := rollbackTo1(t, predicted)
+	if stock.ApplyMethod != string(tc.wantMethod) || stock.Stock.Basis != audit.DryRun || stock.PvcGuard.Basis == audit.Rules {
+		t.Errorf("prediction = %+v, want apply method %s judged by dry runs", stock, tc.wantMethod)
+	}
+	if stock.Stock.OK != tc.wantStockOK || !containsAll(stock.Stock.Fields, tc.wantFields) || !stock.PvcGuard.OK {
+		t.Errorf("prediction = %+v, want stock ok=%v on %v, pvc-guard ok", stock, tc.wantStockOK, tc.wantFields)
+	}
+
+	r := stockCopy.helmRun(append([]string{"rollback", stockCopy.release, "1"}, tc.flags...)...)
+	if (r.Err == nil) != stock.Stock.OK {
+		t.Errorf("stock rollback: predicted ok=%v (%s), got %v\n%s", stock.Stock.OK, stock.Stock.Error, r.Err, r.Stderr)
+	}
+	guard := rollbackTo1(t, first(guardCopy.audit(t, tc.flags...)))
+	r = guardCopy.pvcGuard(append([]string{"rollback", guardCopy.release, "1"}, tc.flags...)...)
+	if (r.Err == nil) != guard.PvcGuard.OK {
+		t.Errorf("pvc-guard rollback: predicted ok=%v (%s), got %v\n%s", guard.PvcGuard.OK, guard.PvcGuard.Error, r.Err, r.Stderr)
 	}
 }
 
@@ -300,8 +306,8 @@ func containsAll(got, want []string) bool {
 	return true
 }
 
-// snapshotNamespace names every claim, ConfigMap and Secret (Helm's release
-// records) of the history's namespace with its resourceVersion.
+// snapshotNamespace names every claim, ConfigMap, Secret (Helm's release
+// records) and StatefulSet of the history's namespace with its resourceVersion.
 func snapshotNamespace(t *testing.T, h *history) []string {
 	t.Helper()
 	ctx, core := t.Context(), h.c.Client.CoreV1()
@@ -326,6 +332,13 @@ func snapshotNamespace(t *testing.T, h *history) []string {
 	}
 	for _, o := range secrets.Items {
 		objects = append(objects, "secret "+o.Name+"@"+o.ResourceVersion)
+	}
+	sets, err := h.c.Client.AppsV1().StatefulSets(h.ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range sets.Items {
+		objects = append(objects, "statefulset "+o.Name+"@"+o.ResourceVersion)
 	}
 	slices.Sort(objects)
 	return objects
