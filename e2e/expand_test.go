@@ -304,3 +304,26 @@ func TestExpandVolumesHelmFails(t *testing.T) {
 		})
 	}
 }
+
+// TestExpandVolumesHelmFailsAfterTheSet is issue 12 step 5's other branch:
+// Helm creates the new set, then fails (its wait for pods that never become
+// ready times out): the new set is kept, owns the pods, and Helm's failure
+// is reported.
+func TestExpandVolumesHelmFailsAfterTheSet(t *testing.T) {
+	for _, version := range helms {
+		t.Run(string(version), func(t *testing.T) {
+			t.Parallel()
+			d := installDB(t, version, true)
+			res := d.upgrade("--set", "persistence.size=2Gi", "--expand-volumes", "--wait", "--timeout", "5s")
+			if res.Err == nil {
+				t.Fatal("the upgrade succeeded; its pods never become ready")
+			}
+			assertStderr(t, res, "5/5 StatefulSet "+d.ns+"/db exists again (created by Helm)", "5/5 StatefulSet "+d.ns+"/db owns its pods again", "helm upgrade: exit status 1")
+			d.assertClaims("2Gi")
+			d.assertSet("2Gi")
+			if revs := d.history("db"); revs[len(revs)-1].Status != "failed" {
+				t.Errorf("latest revision %+v, want Helm's failed one", revs[len(revs)-1])
+			}
+		})
+	}
+}
