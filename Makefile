@@ -35,10 +35,10 @@ unit-test:
 # Fuzz the stream splitter, the renderer, the fast YAML parser (against the
 # YAML library) and the text splice beyond their seed corpus.
 fuzz:
-	$(GO) test ./renderer -run='^$$' -fuzz=FuzzEachDocument -fuzztime=$(FUZZTIME)
+	$(GO) test ./renderer/yamltext -run='^$$' -fuzz=FuzzEachDocument -fuzztime=$(FUZZTIME)
 	$(GO) test ./renderer -run='^$$' -fuzz=FuzzRender -fuzztime=$(FUZZTIME)
-	$(GO) test ./renderer -run='^$$' -fuzz=FuzzBlockYAML -fuzztime=$(FUZZTIME)
-	$(GO) test ./renderer -run='^$$' -fuzz=FuzzSplicePlainDocuments -fuzztime=$(FUZZTIME)
+	$(GO) test ./renderer/yamltext -run='^$$' -fuzz=FuzzBlockYAML -fuzztime=$(FUZZTIME)
+	$(GO) test ./renderer/yamltext -run='^$$' -fuzz=FuzzSplicePlainDocuments -fuzztime=$(FUZZTIME)
 
 # Throughput against `cat` as the identity post-renderer, in one run.
 bench: build

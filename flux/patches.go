@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 )
 
 // Patcher computes the post-renderer block for a rendered manifest stream.
@@ -279,7 +280,7 @@ func claimPatch(key renderer.ObjectKey, values map[string]any) (string, error) {
 		"metadata":   map[string]any{"name": key.Name},
 	}
 	for field, value := range values {
-		path, err := renderer.ParsePath(field)
+		path, err := yamltext.ParsePath(field)
 		if err != nil {
 			return "", fmt.Errorf("the patch for %s: %w", key, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 )
 
 // Snapshot is live state read from files, for previews, CI and debugging:
@@ -45,11 +46,11 @@ func NewSnapshot() *Snapshot {
 
 // Add reads YAML or JSON documents, unpacking Lists, into the snapshot.
 // Documents are decoded straight to maps the way the renderer reads
-// manifests (renderer.DecodeObjects): going through JSON, as apimachinery's
+// manifests (yamltext.DecodeObjects): going through JSON, as apimachinery's
 // decoder does, costs several times more on snapshots of thousands of
 // claims.
 func (s *Snapshot) Add(data []byte) error {
-	objects, err := renderer.DecodeObjects(data)
+	objects, err := yamltext.DecodeObjects(data)
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,14 @@ package renderer
 
 import (
 	"fmt"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 )
 
 // docEdits collects the edits and notes for one document.
 type docEdits struct {
-	doc    document
-	parsed parsedDocument
-	edits  []fieldEdit
+	doc    yamltext.Document
+	parsed yamltext.Parsed
+	edits  []yamltext.Edit
 	notes  []string
 }
 
@@ -22,7 +23,7 @@ func (r *Renderer) decideAll(fields []field, related func(GroupKind, ObjectKey) 
 			continue
 		}
 		obj := f.obj
-		finding := Finding{Document: obj.doc.index, Source: obj.source, APIVersion: obj.apiVersion, Kind: obj.kind.Kind,
+		finding := Finding{Document: obj.doc.Index, Source: obj.source, APIVersion: obj.apiVersion, Kind: obj.kind.Kind,
 			Namespace: obj.key.Namespace, Name: obj.key.Name, Field: f.path.String(), Rule: f.rule.Name,
 			Chart: chart, Live: live, Reason: ruling.why}
 		if ruling.verdict == conflict {
@@ -43,7 +44,7 @@ func (r *Renderer) decideAll(fields []field, related func(GroupKind, ObjectKey) 
 			de = &docEdits{doc: obj.doc, parsed: obj.parsed}
 			edits = append(edits, de)
 		}
-		de.edits = append(de.edits, fieldEdit{item: obj.item, path: f.path, value: live, remove: !values.liveSet})
+		de.edits = append(de.edits, yamltext.Edit{Item: obj.item, Path: f.path, Value: live, Remove: !values.liveSet})
 		de.notes = append(de.notes, note(finding))
 	}
 	return edits
@@ -51,8 +52,8 @@ func (r *Renderer) decideAll(fields []field, related func(GroupKind, ObjectKey) 
 
 // lastEdits returns the edits of doc if it is the last document edited:
 // objects come in stream order, so a document's objects are consecutive.
-func lastEdits(edits []*docEdits, doc document) *docEdits {
-	if n := len(edits); n > 0 && edits[n-1].doc.index == doc.index {
+func lastEdits(edits []*docEdits, doc yamltext.Document) *docEdits {
+	if n := len(edits); n > 0 && edits[n-1].doc.Index == doc.Index {
 		return edits[n-1]
 	}
 	return nil

@@ -3,6 +3,7 @@ package renderer
 import (
 	"bytes"
 	"fmt"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 	"slices"
 	"strings"
 
@@ -66,9 +67,9 @@ func (ix *ruleIndex) mayHold(raw []byte) bool {
 
 // object is one object of a ruled kind found in the stream.
 type object struct {
-	doc        document
-	parsed     parsedDocument // the whole document, parsed once
-	item       int            // index in a List's items, or -1
+	doc        yamltext.Document
+	parsed     yamltext.Parsed // the whole document, parsed once
+	item       int             // index in a List's items, or -1
 	apiVersion string
 	kind       GroupKind
 	key        ObjectKey
@@ -90,22 +91,22 @@ func (o *object) attachLive(live map[string]any) {
 
 // objectsIn returns the ruled objects of one document: the document
 // itself, or the items of a List.
-func (ix *ruleIndex) objectsIn(doc document, namespace string) ([]*object, error) {
-	parsed, err := parseDocument(doc.raw)
+func (ix *ruleIndex) objectsIn(doc yamltext.Document, namespace string) ([]*object, error) {
+	parsed, err := yamltext.Parse(doc.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
-	if len(parsed.node.Content) == 0 {
+	if len(parsed.Node.Content) == 0 {
 		return nil, nil
 	}
-	root := parsed.node.Content[0]
+	root := parsed.Node.Content[0]
 	nodes := []*yaml.Node{root}
-	if items := mappingValue(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
+	if items := yamltext.MappingValue(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
 		nodes = items.Content
 	}
 	var found []*object
 	for i, n := range nodes {
-		apiVersion, kind := scalarValue(mappingValue(n, "apiVersion")), scalarValue(mappingValue(n, "kind"))
+		apiVersion, kind := scalarValue(yamltext.MappingValue(n, "apiVersion")), scalarValue(yamltext.MappingValue(n, "kind"))
 		gk := GroupKind{Group: groupOf(apiVersion), Kind: kind}
 		if ix.byKind[gk] == nil {
 			continue
@@ -146,8 +147,8 @@ func groupOf(apiVersion string) string {
 const hookAnnotation = "helm.sh/hook"
 
 // newObject decodes one object; a hook is nil.
-func (ix *ruleIndex) newObject(doc document, parsed parsedDocument, item int, n *yaml.Node, apiVersion string, kind GroupKind, namespace string) (*object, error) {
-	decoded, err := decodeNode(n)
+func (ix *ruleIndex) newObject(doc yamltext.Document, parsed yamltext.Parsed, item int, n *yaml.Node, apiVersion string, kind GroupKind, namespace string) (*object, error) {
+	decoded, err := yamltext.Decode(n)
 	if err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", kind.Kind, err)
 	}
@@ -155,16 +156,16 @@ func (ix *ruleIndex) newObject(doc document, parsed parsedDocument, item int, n 
 		return nil, err
 	}
 	value, _ := decoded.(map[string]any)
-	if annotations, _ := valueAt(value, []string{"metadata", "annotations"}).(map[string]any); annotations[hookAnnotation] != nil {
+	if annotations, _ := yamltext.ValueAt(value, []string{"metadata", "annotations"}).(map[string]any); annotations[hookAnnotation] != nil {
 		return nil, nil
 	}
-	name, _ := valueAt(value, []string{"metadata", "name"}).(string)
+	name, _ := yamltext.ValueAt(value, []string{"metadata", "name"}).(string)
 	if name == "" {
 		return nil, fmt.Errorf("%s without metadata.name; give it a name in its template", kind.Kind)
 	}
 	key := ObjectKey{Name: name}
 	if ix.scopes[kind] == Namespaced {
-		key.Namespace, _ = valueAt(value, []string{"metadata", "namespace"}).(string)
+		key.Namespace, _ = yamltext.ValueAt(value, []string{"metadata", "namespace"}).(string)
 		if key.Namespace == "" {
 			key.Namespace = namespace
 		}
@@ -173,14 +174,14 @@ func (ix *ruleIndex) newObject(doc document, parsed parsedDocument, item int, n 
 		}
 	}
 	return &object{doc: doc, parsed: parsed, item: item, apiVersion: apiVersion, kind: kind, key: key,
-		source: sourceOf(doc.raw), value: value}, nil
+		source: yamltext.SourceOf(doc.Raw), value: value}, nil
 }
 
 // field is one concrete field of one object that a rule decides on.
 type field struct {
 	obj  *object
 	rule *Rule
-	path Path
+	path yamltext.Path
 }
 
 // fields returns every field the rules decide on for a live object: each
@@ -205,7 +206,7 @@ func (ix *ruleIndex) fields(obj *object) []field {
 	return out
 }
 
-func insideOneSidedItem(p Path, chart, live any) bool {
+func insideOneSidedItem(p yamltext.Path, chart, live any) bool {
 	for i := range len(p) - 1 {
 		if p[i].IsList() && (p[:i+1].Get(chart) == nil || p[:i+1].Get(live) == nil) {
 			return true

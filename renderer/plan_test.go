@@ -1,6 +1,7 @@
 package renderer
 
 import (
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ func indexOf(t *testing.T, kinds ...GroupKind) *ruleIndex {
 	t.Helper()
 	set := &RuleSet{Name: "test"}
 	for _, kind := range kinds {
-		set.Rules = append(set.Rules, Rule{Name: kind.Kind, Resource: kind, Path: Path{{Key: "spec"}}, Policy: Immutable, Reason: "test"})
+		set.Rules = append(set.Rules, Rule{Name: kind.Kind, Resource: kind, Path: yamltext.Path{{Key: "spec"}}, Policy: Immutable, Reason: "test"})
 	}
 	return newRuleIndex([]*RuleSet{set}, nil)
 }
@@ -73,15 +74,15 @@ func TestPreScanParsesOnlyRuledDocuments(t *testing.T) {
 		}
 		ix := newRuleIndex(sets, nil)
 		var scanned, ruled int
-		for doc := range eachDocument(stream) {
+		for doc := range yamltext.Documents(stream) {
 			objects, err := ix.objectsIn(doc, "default")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if may := ix.mayHold(doc.raw); may != (len(objects) > 0) {
-				t.Fatalf("rules %v: the pre-scan says %v for a document with %d ruled objects:\n%s", refs, may, len(objects), doc.raw)
+			if may := ix.mayHold(doc.Raw); may != (len(objects) > 0) {
+				t.Fatalf("rules %v: the pre-scan says %v for a document with %d ruled objects:\n%s", refs, may, len(objects), doc.Raw)
 			}
-			if ix.mayHold(doc.raw) {
+			if ix.mayHold(doc.Raw) {
 				scanned++
 			}
 			if len(objects) > 0 {

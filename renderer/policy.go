@@ -2,6 +2,7 @@ package renderer
 
 import (
 	"fmt"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,7 +56,7 @@ type policy struct {
 	// (a size must stay free to grow).
 	pinAlways bool
 	// check rejects a rule the policy cannot serve.
-	check func(r *Rule, path Path) error
+	check func(r *Rule, path yamltext.Path) error
 	// doc is the policy's line in the README.
 	doc string
 }
@@ -166,8 +167,8 @@ func fixFor(r *Rule) string {
 	return policies[r.Policy].fix
 }
 
-func requireKind(kind GroupKind) func(*Rule, Path) error {
-	return func(r *Rule, _ Path) error {
+func requireKind(kind GroupKind) func(*Rule, yamltext.Path) error {
+	return func(r *Rule, _ yamltext.Path) error {
 		if r.Resource != kind {
 			return fmt.Errorf("policy %s reads %s fields (status.phase, the StorageClass) and serves only that kind", r.Policy, kind)
 		}
@@ -175,8 +176,8 @@ func requireKind(kind GroupKind) func(*Rule, Path) error {
 	}
 }
 
-func requireListEnd(r *Rule, path Path) error {
-	if last := path[len(path)-1]; !last.IsList() || last.Item != wildcard {
+func requireListEnd(r *Rule, path yamltext.Path) error {
+	if last := path[len(path)-1]; !last.IsList() || last.Item != yamltext.Wildcard {
 		return fmt.Errorf("policy %s needs a path that ends with a [field=*] step", r.Policy)
 	}
 	return nil
@@ -224,7 +225,7 @@ func decideStorageRequest(f fieldCase) ruling {
 		return ruling{verdict: keepChart}
 	}
 	cmp, ok := compareQuantities(f.chart, f.live)
-	bound := valueAt(f.object.live, []string{"status", "phase"}) == "Bound"
+	bound := yamltext.ValueAt(f.object.live, []string{"status", "phase"}) == "Bound"
 	switch {
 	case !ok:
 		return ruling{verdict: conflict, why: fmt.Sprintf("%q is not a valid resource quantity", scalarText(f.chart))}
@@ -306,7 +307,7 @@ func decideSelector(f fieldCase) ruling {
 	if r.verdict == keepChart {
 		return r
 	}
-	podLabels, _ := valueAt(f.object.chart, []string{"spec", "template", "metadata", "labels"}).(map[string]any)
+	podLabels, _ := yamltext.ValueAt(f.object.chart, []string{"spec", "template", "metadata", "labels"}).(map[string]any)
 	if why := selects(f.live, podLabels); why != "" && f.liveSet {
 		if r.verdict == takeLive {
 			r = ruling{verdict: conflict, why: "not set in the chart, and the live selector cannot be written in"}

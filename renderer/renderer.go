@@ -5,13 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 	"io"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/util/version"
 )
@@ -111,10 +109,10 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	}
 	result.rewritten = make([]rewrittenDocument, len(edits))
 	errs := make([]error, len(edits))
-	parallel(len(edits), func(i int) {
+	yamltext.Parallel(len(edits), func(i int) {
 		de := edits[i]
-		result.rewritten[i] = rewrittenDocument{document: de.doc}
-		result.rewritten[i].text, errs[i] = applyEdits(de.doc.raw, de.parsed, de.edits, de.notes)
+		result.rewritten[i] = rewrittenDocument{Document: de.doc}
+		result.rewritten[i].text, errs[i] = yamltext.Apply(de.doc.Raw, de.parsed, de.edits, de.notes)
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -161,15 +159,15 @@ func (r *Renderer) ruleIndex() (*ruleIndex, error) {
 // CPU, and returns the objects in stream order, or the first error in
 // stream order.
 func (r *Renderer) findObjects(in []byte, ix *ruleIndex) ([]*object, error) {
-	var candidates []document
-	for doc := range eachDocument(in) {
-		if ix.mayHold(doc.raw) {
+	var candidates []yamltext.Document
+	for doc := range yamltext.Documents(in) {
+		if ix.mayHold(doc.Raw) {
 			candidates = append(candidates, doc)
 		}
 	}
 	found := make([][]*object, len(candidates))
 	errs := make([]error, len(candidates))
-	parallel(len(candidates), func(i int) {
+	yamltext.Parallel(len(candidates), func(i int) {
 		found[i], errs[i] = ix.objectsIn(candidates[i], r.Namespace)
 	})
 	var objects []*object
@@ -182,27 +180,11 @@ func (r *Renderer) findObjects(in []byte, ix *ruleIndex) ([]*object, error) {
 	return objects, nil
 }
 
-// parallel calls work(0) ... work(n-1) on as many goroutines as there are
-// CPUs. Parsing and rewriting claims are independent per document, and a
-// post-renderer's wall time is what Helm waits for.
-func parallel(n int, work func(i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				work(i)
-			}
-		})
-	}
-	wg.Wait()
-}
-
 // documentError names the document of stream in that err is about, with
 // YAML line numbers counted from the start of the stream.
-func documentError(in []byte, doc document, err error) *DocumentError {
-	start := lineOf(in, doc.offset)
-	return &DocumentError{Document: doc.index, Source: sourceOf(doc.raw), Line: start, Err: inStreamLines(err, start)}
+func documentError(in []byte, doc yamltext.Document, err error) *DocumentError {
+	start := yamltext.LineOf(in, doc.Offset)
+	return &DocumentError{Document: doc.Index, Source: yamltext.SourceOf(doc.Raw), Line: start, Err: inStreamLines(err, start)}
 }
 
 // yamlErrorLine matches the line number the YAML parser reports, which
@@ -239,7 +221,7 @@ func requireStringKeys(kind string, v any, path []string) error {
 			}
 		}
 	case map[any]any:
-		return fmt.Errorf("%s field %s has a key that is not a string; Kubernetes objects only have string keys", kind, fieldPath(path))
+		return fmt.Errorf("%s field %s has a key that is not a string; Kubernetes objects only have string keys", kind, yamltext.FieldPath(path))
 	}
 	return nil
 }
@@ -253,7 +235,7 @@ type Result struct {
 
 // rewrittenDocument is the new text of one document of the input.
 type rewrittenDocument struct {
-	document
+	yamltext.Document
 	text []byte
 }
 
@@ -268,13 +250,13 @@ func (res *Result) WriteTo(w io.Writer) (int64, error) {
 	}
 	start := 0 // offset of the first untouched byte not yet written
 	for _, doc := range res.rewritten {
-		if err := write(res.in[start:doc.offset]); err != nil {
+		if err := write(res.in[start:doc.Offset]); err != nil {
 			return written, err
 		}
 		if err := write(doc.text); err != nil {
 			return written, err
 		}
-		start = doc.offset + len(doc.raw)
+		start = doc.Offset + len(doc.Raw)
 	}
 	err := write(res.in[start:])
 	return written, err
@@ -284,7 +266,7 @@ func (res *Result) WriteTo(w io.Writer) (int64, error) {
 func (res *Result) Bytes() []byte {
 	size := len(res.in)
 	for _, doc := range res.rewritten {
-		size += len(doc.text) - len(doc.raw)
+		size += len(doc.text) - len(doc.Raw)
 	}
 	var out bytes.Buffer
 	out.Grow(size)

@@ -2,6 +2,7 @@ package renderer
 
 import (
 	"fmt"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/version"
@@ -27,8 +28,8 @@ type Rule struct {
 	Scope Scope `json:"scope,omitempty"`
 	// Path is the field; Paths several fields that share the rule (the
 	// sources of a PersistentVolume). A rule sets one of the two.
-	Path  Path   `json:"path,omitempty"`
-	Paths []Path `json:"paths,omitempty"`
+	Path  yamltext.Path   `json:"path,omitempty"`
+	Paths []yamltext.Path `json:"paths,omitempty"`
 	// Policy decides between the chart's and the live value.
 	Policy Policy `json:"policy"`
 	// Value is the field's Go type in the Kubernetes API, which decides as
@@ -44,7 +45,7 @@ type Rule struct {
 	// that the field must equal when the chart sets it first, if the live
 	// object has one: a claim whose class is in the beta annotation can
 	// only take that class.
-	FirstValueFrom Path `json:"firstValueFrom,omitempty"`
+	FirstValueFrom yamltext.Path `json:"firstValueFrom,omitempty"`
 	// ImmutableBefore is the first server version that lets the field
 	// change: the rule applies only to older servers.
 	ImmutableBefore string `json:"immutableBefore,omitempty"`
@@ -57,9 +58,9 @@ type Rule struct {
 }
 
 // Fields returns the rule's paths: Path, or Paths.
-func (r *Rule) Fields() []Path {
+func (r *Rule) Fields() []yamltext.Path {
 	if r.Path != nil {
-		return []Path{r.Path}
+		return []yamltext.Path{r.Path}
 	}
 	return r.Paths
 }

@@ -1,6 +1,7 @@
 package renderer
 
 import (
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 	"maps"
 	"slices"
 )
@@ -193,7 +194,7 @@ func isZero(v any) bool {
 	case []any:
 		return len(t) == 0
 	}
-	n, ok := number(v)
+	n, ok := yamltext.Number(v)
 	return ok && n == 0
 }
 
@@ -228,7 +229,7 @@ func claimView(object any, old any) any {
 	// Only a claim's first data source may be anything but a claim or a
 	// snapshot in spec.dataSource alone; on an update over a claim without
 	// one, such a value is dropped silently.
-	if oldSpec, _ := valueAt(old, []string{"spec"}).(map[string]any); old != nil &&
+	if oldSpec, _ := yamltext.ValueAt(old, []string{"spec"}).(map[string]any); old != nil &&
 		oldSpec["dataSource"] == nil && oldSpec["dataSourceRef"] == nil &&
 		spec["dataSourceRef"] == nil && !isClaimOrSnapshot(spec["dataSource"]) {
 		delete(spec, "dataSource")
@@ -276,12 +277,12 @@ func pick(m map[string]any, names ...string) map[string]any {
 // (GetPersistentVolumeClaimClass, used by the resize admission): the beta
 // annotation first, even when empty, then spec.storageClassName.
 func claimClass(claim any) string {
-	if annotations, _ := valueAt(claim, []string{"metadata", "annotations"}).(map[string]any); annotations != nil {
+	if annotations, _ := yamltext.ValueAt(claim, []string{"metadata", "annotations"}).(map[string]any); annotations != nil {
 		if class, found := annotations["volume.beta.kubernetes.io/storage-class"]; found {
 			name, _ := class.(string)
 			return name
 		}
 	}
-	name, _ := valueAt(claim, []string{"spec", "storageClassName"}).(string)
+	name, _ := yamltext.ValueAt(claim, []string{"spec", "storageClassName"}).(string)
 	return name
 }

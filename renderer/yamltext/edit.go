@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"errors"
@@ -8,38 +8,38 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// fieldEdit sets one field of one object in a document to a value, or
+// Edit sets one field of one object in a document to a value, or
 // removes it.
-type fieldEdit struct {
-	item   int // index in a List's items, or -1 for the document's own object
-	path   Path
-	value  any
-	remove bool
+type Edit struct {
+	Item   int // index in a List's items, or -1 for the document's own object
+	Path   Path
+	Value  any
+	Remove bool
 }
 
-// errNeedsReencode tells applyEdits that a text splice is not safe here (a
-// flow-style mapping such as a JSON document, a key that does not start its
+// errNeedsReencode tells Apply that a text splice is not safe here (a
+// flow-style mapping such as a JSON Document, a key that does not start its
 // line, or two edits touching the same lines) and the document must be
 // re-encoded instead.
-var errNeedsReencode = errors.New("document layout needs re-encoding")
+var errNeedsReencode = errors.New("Document layout needs re-encoding")
 
-// applyEdits rewrites a document so it differs from raw only in the edited
+// Apply rewrites a document so it differs from raw only in the edited
 // fields, then adds one comment line per note below the document's leading
 // comments. Block-style YAML (what Helm renders) is edited as text, so
 // quoting, comments, key order and blank lines elsewhere survive; other
 // layouts fall back to re-encoding the document. doc is raw parsed; a
 // splice of a plain document needs no reading back (see
 // FuzzSplicePlainDocuments).
-func applyEdits(raw []byte, doc parsedDocument, edits []fieldEdit, notes []string) ([]byte, error) {
-	if doc.resolved {
-		text, err := encodeEdited(raw, doc.node, edits)
+func Apply(raw []byte, doc Parsed, edits []Edit, notes []string) ([]byte, error) {
+	if doc.Resolved {
+		text, err := encodeEdited(raw, doc.Node, edits)
 		if err != nil {
 			return nil, err
 		}
 		return insertNotes(text, notes), nil
 	}
-	text, err := spliceEdits(raw, doc.node, edits)
-	if err == nil && !doc.plain && !meansEdited(text, doc.node, edits) {
+	text, err := spliceEdits(raw, doc.Node, edits)
+	if err == nil && !doc.Plain && !meansEdited(text, doc.Node, edits) {
 		err = errNeedsReencode
 	}
 	if errors.Is(err, errNeedsReencode) {
@@ -56,8 +56,8 @@ func applyEdits(raw []byte, doc parsedDocument, edits []fieldEdit, notes []strin
 // indentation, which is exact for plain block YAML; any other layout it
 // misjudges (a multi-line quoted scalar, say) must never reach the cluster,
 // so such a document is re-encoded instead.
-func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
-	want, err := decodeNode(objectNode(doc, -1))
+func meansEdited(text []byte, doc *yaml.Node, edits []Edit) bool {
+	want, err := Decode(objectNode(doc, -1))
 	if err != nil {
 		return false
 	}
@@ -66,11 +66,11 @@ func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
 			return false
 		}
 	}
-	spliced, err := parseDocument(text)
-	if err != nil || len(spliced.node.Content) == 0 {
+	spliced, err := Parse(text)
+	if err != nil || len(spliced.Node.Content) == 0 {
 		return false
 	}
-	got, err := decodeNode(spliced.node.Content[0])
+	got, err := Decode(spliced.Node.Content[0])
 	if err != nil {
 		return false
 	}
@@ -78,22 +78,22 @@ func meansEdited(text []byte, doc *yaml.Node, edits []fieldEdit) bool {
 }
 
 // applyToValue applies an edit to a document decoded to plain values.
-func applyToValue(root any, edit fieldEdit) (any, error) {
-	if edit.item < 0 {
-		return valueWithEdit(root, edit.path, edit)
+func applyToValue(root any, edit Edit) (any, error) {
+	if edit.Item < 0 {
+		return valueWithEdit(root, edit.Path, edit)
 	}
-	items, _ := valueAt(root, []string{"items"}).([]any)
-	if edit.item >= len(items) {
-		return nil, fmt.Errorf("object %d is gone from the document", edit.item)
+	items, _ := ValueAt(root, []string{"items"}).([]any)
+	if edit.Item >= len(items) {
+		return nil, fmt.Errorf("object %d is gone from the Document", edit.Item)
 	}
-	obj, err := valueWithEdit(items[edit.item], edit.path, edit)
-	items[edit.item] = obj
+	obj, err := valueWithEdit(items[edit.Item], edit.Path, edit)
+	items[edit.Item] = obj
 	return root, err
 }
 
 // valueWithEdit returns v with the edit applied at path, creating mappings
 // on the way; an edit that removes what is not there changes nothing.
-func valueWithEdit(v any, path Path, edit fieldEdit) (any, error) {
+func valueWithEdit(v any, path Path, edit Edit) (any, error) {
 	step, last := path[0], len(path) == 1
 	if step.IsList() {
 		items, ok := v.([]any)
@@ -102,15 +102,15 @@ func valueWithEdit(v any, path Path, edit fieldEdit) (any, error) {
 		}
 		i := slices.IndexFunc(items, step.matches)
 		switch {
-		case last && edit.remove && i >= 0:
+		case last && edit.Remove && i >= 0:
 			return slices.Delete(items, i, i+1), nil
-		case last && edit.remove, !last && i < 0 && edit.remove:
+		case last && edit.Remove, !last && i < 0 && edit.Remove:
 			return v, nil
 		case last && i >= 0:
-			items[i] = edit.value
+			items[i] = edit.Value
 			return items, nil
 		case last:
-			return append(items, edit.value), nil
+			return append(items, edit.Value), nil
 		case i < 0:
 			return nil, fmt.Errorf("no list item %s to edit", Path{step})
 		}
@@ -120,7 +120,7 @@ func valueWithEdit(v any, path Path, edit fieldEdit) (any, error) {
 	}
 	m, ok := v.(map[string]any)
 	switch {
-	case v == nil && edit.remove:
+	case v == nil && edit.Remove:
 		return nil, nil
 	case v == nil:
 		m = map[string]any{}
@@ -128,10 +128,10 @@ func valueWithEdit(v any, path Path, edit fieldEdit) (any, error) {
 		return nil, fmt.Errorf("%s is not a mapping", step.Key)
 	}
 	if last {
-		if edit.remove {
+		if edit.Remove {
 			delete(m, step.Key)
 		} else {
-			m[step.Key] = edit.value
+			m[step.Key] = edit.Value
 		}
 		return m, nil
 	}
@@ -154,7 +154,7 @@ func nested(path Path, value any) any {
 		item, _ := value.(map[string]any)
 		if i < len(path)-1 || item == nil {
 			// The item holds a field deeper down: it needs its name too.
-			named, _ := valueWithEdit(item, keyPath(step.ItemKey), fieldEdit{value: step.Item})
+			named, _ := valueWithEdit(item, keyPath(step.ItemKey), Edit{Value: step.Item})
 			item, _ = named.(map[string]any)
 		}
 		value = []any{item}

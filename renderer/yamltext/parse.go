@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"bytes"
@@ -7,32 +7,32 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// parsedDocument is a document's node tree, and whether the fast parser
+// Parsed is a document's node tree, and whether the fast parser
 // read it (plain block YAML, whose text a splice edits exactly) or its
 // aliases and merge keys were resolved (and then its text cannot be edited
 // in place: the tree no longer follows it).
-type parsedDocument struct {
-	node     *yaml.Node
-	plain    bool
-	resolved bool
+type Parsed struct {
+	Node     *yaml.Node
+	Plain    bool
+	Resolved bool
 }
 
-// parseDocument parses one chunk of the stream; the chunk must hold exactly
-// one YAML document. Plain block YAML, what charts render, takes the fast
+// Parse parses one chunk of the stream; the chunk must hold exactly
+// one YAML Document. Plain block YAML, what charts render, takes the fast
 // parser; everything else the YAML library, and a document with aliases or
 // merge keys is resolved as Helm reads it (resolveAliases).
-func parseDocument(raw []byte) (parsedDocument, error) {
+func Parse(raw []byte) (Parsed, error) {
 	if node, ok := parseBlockYAML(raw); ok {
-		return parsedDocument{node: node, plain: true}, nil
+		return Parsed{Node: node, Plain: true}, nil
 	}
 	node, err := parseWithLibrary(raw)
 	if err != nil || !usesAliases(node) {
-		return parsedDocument{node: node}, err
+		return Parsed{Node: node}, err
 	}
 	if node, err = resolveAliases(node); err != nil {
-		return parsedDocument{}, fmt.Errorf("resolving anchors: %w", err)
+		return Parsed{}, fmt.Errorf("resolving anchors: %w", err)
 	}
-	return parsedDocument{node: node, resolved: true}, nil
+	return Parsed{Node: node, Resolved: true}, nil
 }
 
 // parseWithLibrary parses with the YAML library, comments included.
@@ -44,7 +44,7 @@ func parseWithLibrary(raw []byte) (*yaml.Node, error) {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, fmt.Errorf("found a second YAML document without a --- separator line")
+		return nil, fmt.Errorf("found a second YAML Document without a --- separator line")
 	}
 	return &doc, nil
 }
@@ -59,7 +59,7 @@ func objectNode(doc *yaml.Node, item int) *yaml.Node {
 	if item < 0 {
 		return root
 	}
-	items := mappingValue(root, "items")
+	items := MappingValue(root, "items")
 	if items == nil || item >= len(items.Content) {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func valueNode(key string, value any) (*yaml.Node, error) {
 // documents a text splice cannot handle (flow style, JSON) come here; they
 // are parsed again with the YAML library so that comments survive, and
 // their leading separator line is kept as it was.
-func reencode(text []byte, edits []fieldEdit) ([]byte, error) {
+func reencode(text []byte, edits []Edit) ([]byte, error) {
 	doc, err := parseWithLibrary(text)
 	if err != nil {
 		return nil, err
@@ -66,11 +66,11 @@ func reencode(text []byte, edits []fieldEdit) ([]byte, error) {
 
 // encodeEdited applies the edits to doc, the node tree of text, and encodes
 // it, keeping text's leading separator line and sequence style.
-func encodeEdited(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error) {
+func encodeEdited(text []byte, doc *yaml.Node, edits []Edit) ([]byte, error) {
 	for _, edit := range edits {
-		obj := objectNode(doc, edit.item)
+		obj := objectNode(doc, edit.Item)
 		if obj == nil {
-			return nil, fmt.Errorf("object %d is gone from the document", edit.item)
+			return nil, fmt.Errorf("object %d is gone from the Document", edit.Item)
 		}
 		if err := setNode(obj, edit); err != nil {
 			return nil, err
@@ -79,10 +79,10 @@ func encodeEdited(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error
 	style := yaml.SequenceIndentStyle(yaml.DeriveSeqIndentStyle(string(text)))
 	body, err := yaml.MarshalWithOptions(doc, &yaml.EncoderOptions{SeqIndent: style})
 	if err != nil {
-		return nil, fmt.Errorf("encoding the rewritten document: %w", err)
+		return nil, fmt.Errorf("encoding the rewritten Document: %w", err)
 	}
 	var out bytes.Buffer
-	if isSeparatorAt(text, 0) {
+	if IsSeparatorAt(text, 0) {
 		end := bytes.IndexByte(text, '\n')
 		if end < 0 {
 			end = len(text) - 1
@@ -94,22 +94,22 @@ func encodeEdited(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error
 }
 
 // setNode applies one edit to a node tree, creating mappings on the way.
-func setNode(n *yaml.Node, edit fieldEdit) error {
-	for depth, step := range edit.path {
-		last, rest := depth == len(edit.path)-1, edit.path[depth+1:]
+func setNode(n *yaml.Node, edit Edit) error {
+	for depth, step := range edit.Path {
+		last, rest := depth == len(edit.Path)-1, edit.Path[depth+1:]
 		if step.IsList() {
 			if n.Kind != yaml.SequenceNode {
-				return fmt.Errorf("%s is not a list", edit.path[:depth])
+				return fmt.Errorf("%s is not a list", edit.Path[:depth])
 			}
 			i := slices.IndexFunc(n.Content, step.matchesNode)
 			switch {
-			case i < 0 && edit.remove:
+			case i < 0 && edit.Remove:
 				return nil
-			case last && edit.remove:
+			case last && edit.Remove:
 				n.Content = slices.Delete(n.Content, i, i+1)
 				return nil
 			case last:
-				value, err := valueNode(edit.path.String(), edit.value)
+				value, err := valueNode(edit.Path.String(), edit.Value)
 				if err != nil {
 					return err
 				}
@@ -121,25 +121,25 @@ func setNode(n *yaml.Node, edit fieldEdit) error {
 				}
 				return nil
 			case i < 0:
-				return fmt.Errorf("%s has no such item", edit.path[:depth+1])
+				return fmt.Errorf("%s has no such item", edit.Path[:depth+1])
 			}
 			n = n.Content[i]
 			continue
 		}
 		if n.Kind != yaml.MappingNode {
-			return fmt.Errorf("%s is not a mapping", edit.path[:depth])
+			return fmt.Errorf("%s is not a mapping", edit.Path[:depth])
 		}
 		i := keyIndex(n, step.Key)
 		switch {
-		case last && edit.remove:
+		case last && edit.Remove:
 			if i >= 0 {
 				n.Content = append(n.Content[:i], n.Content[i+2:]...)
 			}
 			return nil
-		case i < 0 && edit.remove:
+		case i < 0 && edit.Remove:
 			return nil
 		case last || i < 0 || n.Content[i+1].Kind != childKind(rest[0]):
-			value, err := valueNode(edit.path.String(), nested(rest, edit.value))
+			value, err := valueNode(edit.Path.String(), nested(rest, edit.Value))
 			if err != nil {
 				return err
 			}
@@ -166,7 +166,7 @@ func childKind(s Step) yaml.Kind {
 }
 
 // matchFlowStyle makes nodes added to a flow mapping look like their
-// neighbours: flow style, and in a JSON document double-quoted strings.
+// neighbours: flow style, and in a JSON Document double-quoted strings.
 func matchFlowStyle(m *yaml.Node, added ...*yaml.Node) {
 	if m.Style&yaml.FlowStyle == 0 {
 		return

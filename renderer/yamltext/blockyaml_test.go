@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"fmt"
@@ -87,11 +87,11 @@ func TestBlockYAMLMatchesTheLibrary(t *testing.T) {
 		{"tab", "a:\tb\n", false},
 		{"non-ASCII", "a: é\n", false},
 		{"quoted key", "'a': b\n", false},
-		{"document end marker", "a: b\n...\n", false},
-		{"second document", "a: b\n---\nc: d\n", false},
+		{"Document end marker", "a: b\n...\n", false},
+		{"second Document", "a: b\n---\nc: d\n", false},
 		{"separator with a comment", "--- # x\na: b\n", false},
-		{"comment-only document", "---\n# nothing\n", false},
-		{"scalar document", "hello\n", false},
+		{"comment-only Document", "---\n# nothing\n", false},
+		{"scalar Document", "hello\n", false},
 		{"broken single quotes", "a: 'x' 'y'\n", false},
 		{"deeper line after a scalar", "a: b\n    c: d\n", false},
 		{"dash alone", "a:\n-\n  b\n", false},
@@ -109,14 +109,14 @@ func TestBlockYAMLMatchesTheLibrary(t *testing.T) {
 // addGoldenDocuments seeds a fuzz target with every document of the golden
 // cases' inputs.
 func addGoldenDocuments(f *testing.F) {
-	inputs, _ := filepath.Glob("../testdata/render/*/input.yaml")
+	inputs, _ := filepath.Glob("../../testdata/render/*/input.yaml")
 	for _, path := range inputs {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
 		}
-		for doc := range eachDocument(data) {
-			f.Add(doc.raw)
+		for doc := range Documents(data) {
+			f.Add(doc.Raw)
 		}
 	}
 }
@@ -131,7 +131,7 @@ func FuzzBlockYAML(f *testing.F) {
 	})
 }
 
-// checkDecodeAgainstLibrary fails when decodeNode and the YAML library
+// checkDecodeAgainstLibrary fails when Decode and the YAML library
 // decode a document to different values.
 func checkDecodeAgainstLibrary(t *testing.T, raw []byte) {
 	t.Helper()
@@ -139,7 +139,7 @@ func checkDecodeAgainstLibrary(t *testing.T, raw []byte) {
 	if err != nil || len(doc.Content) == 0 {
 		return
 	}
-	got, gotErr := decodeNode(doc.Content[0])
+	got, gotErr := Decode(doc.Content[0])
 	var want any
 	wantErr := doc.Content[0].Decode(&want)
 	if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && !reflect.DeepEqual(got, want)) {

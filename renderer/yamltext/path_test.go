@@ -1,11 +1,12 @@
-package renderer_test
+package yamltext_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/pvc-guard/pvc-guard/renderer"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 )
 
 func TestParsePathRoundTrips(t *testing.T) {
@@ -18,7 +19,7 @@ func TestParsePathRoundTrips(t *testing.T) {
 		`spec.items[name=x][name=y]`,
 		`a["x]y"].b`,
 	} {
-		p, err := renderer.ParsePath(text)
+		p, err := yamltext.ParsePath(text)
 		if err != nil {
 			t.Errorf("ParsePath(%q): %v", text, err)
 			continue
@@ -43,7 +44,7 @@ func TestParsePathRejects(t *testing.T) {
 		{"spec[name=x]y", `"y" must follow a dot`},
 	}
 	for _, tt := range tests {
-		_, err := renderer.ParsePath(tt.text)
+		_, err := yamltext.ParsePath(tt.text)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParsePath(%q) = %v, want an error containing %q", tt.text, err, tt.want)
 		}
@@ -59,28 +60,28 @@ func templates(names ...string) map[string]any {
 }
 
 func TestPathExpandAndGet(t *testing.T) {
-	p, err := renderer.ParsePath("spec.volumeClaimTemplates[metadata.name=*].spec.size")
+	p, err := yamltext.ParsePath("spec.volumeClaimTemplates[metadata.name=*].spec.size")
 	if err != nil {
 		t.Fatal(err)
 	}
 	chart, live := templates("data", "logs"), templates("logs", "old")
 	var got []string
 	for _, concrete := range p.Expand(chart, live) {
-		got = append(got, concrete.String()+"="+renderer.FormatValue(concrete.Get(live)))
+		got = append(got, concrete.String()+"="+fmt.Sprint(concrete.Get(live)))
 	}
 	want := []string{
-		`spec.volumeClaimTemplates[metadata.name=data].spec.size=<unset>`,
-		`spec.volumeClaimTemplates[metadata.name=logs].spec.size="logs-size"`,
-		`spec.volumeClaimTemplates[metadata.name=old].spec.size="old-size"`,
+		`spec.volumeClaimTemplates[metadata.name=data].spec.size=<nil>`,
+		`spec.volumeClaimTemplates[metadata.name=logs].spec.size=logs-size`,
+		`spec.volumeClaimTemplates[metadata.name=old].spec.size=old-size`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("expanded over chart and live:\n got %q\nwant %q", got, want)
 	}
 	if n := len(p.Expand(map[string]any{}, nil)); n != 0 {
-		t.Errorf("a wildcard over no items expands to %d paths, want none", n)
+		t.Errorf("a Wildcard over no items expands to %d paths, want none", n)
 	}
-	plain, _ := renderer.ParsePath("spec.volumeName")
+	plain, _ := yamltext.ParsePath("spec.volumeName")
 	if n := len(plain.Expand(nil, nil)); n != 1 {
-		t.Errorf("a path without wildcard expands to %d paths, want itself", n)
+		t.Errorf("a path without Wildcard expands to %d paths, want itself", n)
 	}
 }

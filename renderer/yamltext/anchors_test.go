@@ -1,6 +1,7 @@
-package renderer
+package yamltext
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,8 @@ func TestParseDocumentResolvesAliases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := FormatValue(objects[0]); got != tc.want {
+			if data, _ := json.Marshal(objects[0]); string(data) != tc.want {
+				got := string(data)
 				t.Errorf("got %s, want %s", got, tc.want)
 			}
 		})

@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ func TestEachDocument(t *testing.T) {
 		want []string
 	}{
 		{"empty input", "", nil},
-		{"one document without separator", "a: 1\n", []string{"a: 1\n"}},
+		{"one Document without separator", "a: 1\n", []string{"a: 1\n"}},
 		{"leading separator", "---\na: 1\n", []string{"---\na: 1\n"}},
 		{"two documents", "---\na: 1\n---\nb: 2\n", []string{"---\na: 1\n", "---\nb: 2\n"}},
 		{"text before the first separator", "# c\n---\na: 1\n", []string{"# c\n", "---\na: 1\n"}},
@@ -27,22 +27,22 @@ func TestEachDocument(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for d := range eachDocument([]byte(tt.in)) {
+			for d := range Documents([]byte(tt.in)) {
 				i := len(got)
-				if d.index != i {
-					t.Errorf("document %d has index %d", i, d.index)
+				if d.Index != i {
+					t.Errorf("Document %d has index %d", i, d.Index)
 				}
-				if string(d.raw) != tt.in[d.offset:d.offset+len(d.raw)] {
-					t.Errorf("document %d: offset %d does not point at its bytes", i, d.offset)
+				if string(d.Raw) != tt.in[d.Offset:d.Offset+len(d.Raw)] {
+					t.Errorf("Document %d: offset %d does not point at its bytes", i, d.Offset)
 				}
-				got = append(got, string(d.raw))
+				got = append(got, string(d.Raw))
 			}
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 			for i := range got {
 				if got[i] != tt.want[i] {
-					t.Errorf("document %d: got %q, want %q", i, got[i], tt.want[i])
+					t.Errorf("Document %d: got %q, want %q", i, got[i], tt.want[i])
 				}
 			}
 		})
@@ -57,8 +57,8 @@ func TestSourceOf(t *testing.T) {
 		{"note: see # Source: inline\n# Source: real.yaml\n", "real.yaml"},
 	}
 	for _, tt := range tests {
-		if got := sourceOf([]byte(tt.doc)); got != tt.want {
-			t.Errorf("sourceOf(%q) = %q, want %q", tt.doc, got, tt.want)
+		if got := SourceOf([]byte(tt.doc)); got != tt.want {
+			t.Errorf("SourceOf(%q) = %q, want %q", tt.doc, got, tt.want)
 		}
 	}
 }
@@ -72,17 +72,17 @@ func FuzzEachDocument(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var joined bytes.Buffer
 		i := 0
-		for d := range eachDocument(in) {
-			if d.index != i {
-				t.Fatalf("document %d has index %d", i, d.index)
+		for d := range Documents(in) {
+			if d.Index != i {
+				t.Fatalf("Document %d has index %d", i, d.Index)
 			}
-			if len(d.raw) == 0 {
-				t.Fatalf("document %d is empty", i)
+			if len(d.Raw) == 0 {
+				t.Fatalf("Document %d is empty", i)
 			}
-			if i > 0 && !isSeparatorAt(d.raw, 0) {
-				t.Fatalf("document %d does not start with a separator: %q", i, d.raw)
+			if i > 0 && !IsSeparatorAt(d.Raw, 0) {
+				t.Fatalf("Document %d does not start with a separator: %q", i, d.Raw)
 			}
-			joined.Write(d.raw)
+			joined.Write(d.Raw)
 			i++
 		}
 		if !bytes.Equal(joined.Bytes(), in) {

@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 // tabs, CRLF, non-ASCII text, trailing comments, merge keys...), and the caller parses
 // those with the real parser.
 // Comments are not kept on the nodes: only re-encoding needs them, and
-// re-encoding parses again (see applyEdits).
+// re-encoding parses again (see Apply).
 func parseBlockYAML(raw []byte) (doc *yaml.Node, ok bool) {
 	p := blockParser{}
 	if !p.splitLines(raw) || len(p.lines) == 0 {
@@ -34,7 +34,7 @@ func parseBlockYAML(raw []byte) (doc *yaml.Node, ok bool) {
 
 // blockLine is one line that holds content: not blank, not a comment.
 type blockLine struct {
-	number int    // 1-based
+	Number int    // 1-based
 	indent int    // leading spaces
 	text   []byte // after the indentation, without the line break
 }
@@ -51,9 +51,9 @@ type blockParser struct {
 // splitLines keeps the content lines, refusing bytes and lines whose
 // meaning depends on more than this parser knows.
 func (p *blockParser) splitLines(raw []byte) bool {
-	number := 0
+	Number := 0
 	for len(raw) > 0 {
-		number++
+		Number++
 		line := raw
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
 			line, raw = raw[:i], raw[i+1:]
@@ -70,13 +70,13 @@ func (p *blockParser) splitLines(raw []byte) bool {
 		switch {
 		case len(text) == 0 || text[0] == '#':
 			continue
-		case number == 1 && string(line) == "---":
+		case Number == 1 && string(line) == "---":
 			p.marked = true // the document start marker Helm writes
 			continue
 		case indent == 0 && (bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) || text[0] == '%'):
 			return false // markers and directives
 		}
-		p.lines = append(p.lines, blockLine{number: number, indent: indent, text: text})
+		p.lines = append(p.lines, blockLine{Number: Number, indent: indent, text: text})
 	}
 	return true
 }
@@ -110,7 +110,7 @@ func (p *blockParser) mapping(indent, skip int) (*yaml.Node, bool) {
 		}
 		col := line.indent + skip
 		skip = 0
-		key, value, ok := p.entry(text, line.number, col)
+		key, value, ok := p.entry(text, line.Number, col)
 		if !ok {
 			return nil, false
 		}
@@ -124,7 +124,7 @@ func (p *blockParser) mapping(indent, skip int) (*yaml.Node, bool) {
 
 // entry parses "key: value" or "key:" followed by a nested block, and
 // consumes the lines it spans.
-func (p *blockParser) entry(text []byte, number, col int) (key, value *yaml.Node, ok bool) {
+func (p *blockParser) entry(text []byte, Number, col int) (key, value *yaml.Node, ok bool) {
 	colon := bytes.Index(text, []byte(": "))
 	if colon < 0 && len(text) > 0 && text[len(text)-1] == ':' {
 		colon = len(text) - 1
@@ -132,14 +132,14 @@ func (p *blockParser) entry(text []byte, number, col int) (key, value *yaml.Node
 	if colon <= 0 || colon > maxSimpleKey {
 		return nil, nil, false
 	}
-	key, ok = plainScalar(text[:colon], number, col)
+	key, ok = plainScalar(text[:colon], Number, col)
 	if !ok {
 		return nil, nil, false
 	}
 	p.next++
 	rest := bytes.TrimLeft(text[colon+1:], " ")
 	if len(rest) > 0 {
-		value, ok = p.scalar(rest, number, col+len(text)-len(rest), col)
+		value, ok = p.scalar(rest, Number, col+len(text)-len(rest), col)
 		return key, value, ok
 	}
 	// A nested block: deeper, or a sequence at the key's own column.
@@ -156,7 +156,7 @@ func (p *blockParser) entry(text []byte, number, col int) (key, value *yaml.Node
 
 // sequence parses "- item" lines at column indent.
 func (p *blockParser) sequence(indent int) (*yaml.Node, bool) {
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.next].number, Column: indent + 1}
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.next].Number, Column: indent + 1}
 	for p.next < len(p.lines) {
 		line := p.lines[p.next]
 		if line.indent != indent || !isItem(line.text) {
@@ -188,43 +188,43 @@ func (p *blockParser) item(line blockLine, indent int) (*yaml.Node, bool) {
 		return p.mapping(indent+2, 2)
 	}
 	p.next++
-	return p.scalar(text, line.number, indent+2, indent)
+	return p.scalar(text, line.Number, indent+2, indent)
 }
 
 // scalar parses a one-line value at column col of a line whose entry
 // starts at column owner: a scalar, or a flow collection that closes on
 // the line. A deeper line after it would continue the value, so it is
 // refused.
-func (p *blockParser) scalar(text []byte, number, col, owner int) (*yaml.Node, bool) {
+func (p *blockParser) scalar(text []byte, Number, col, owner int) (*yaml.Node, bool) {
 	if p.next < len(p.lines) && p.lines[p.next].indent > owner {
 		return nil, false
 	}
 	if isFlowStart(text[0]) {
-		f := flowReader{text: text, line: number, col: col}
+		f := flowReader{text: text, line: Number, col: col}
 		n, ok := f.node()
 		f.spaces()
 		return n, ok && f.pos == len(text)
 	}
 	switch text[0] {
 	case '\'':
-		return quotedScalar(text, '\'', yaml.SingleQuotedStyle, number, col)
+		return quotedScalar(text, '\'', yaml.SingleQuotedStyle, Number, col)
 	case '"':
-		return quotedScalar(text, '"', yaml.DoubleQuotedStyle, number, col)
+		return quotedScalar(text, '"', yaml.DoubleQuotedStyle, Number, col)
 	}
-	return plainScalar(text, number, col)
+	return plainScalar(text, Number, col)
 }
 
 // plainScalar accepts a plain scalar that cannot mean anything else: no
 // indicator first, no ": " or " #" inside, no trailing blank or colon, not
 // the merge key "<<" (which the YAML parser tags itself, and which is
 // resolved after it).
-func plainScalar(text []byte, number, col int) (*yaml.Node, bool) {
+func plainScalar(text []byte, Number, col int) (*yaml.Node, bool) {
 	if len(text) == 0 || bytes.IndexByte([]byte("-?:,[]{}#&*!|>'\"%@`"), text[0]) >= 0 || string(text) == "<<" ||
 		bytes.Contains(text, []byte(": ")) || bytes.Contains(text, []byte(" #")) ||
 		text[len(text)-1] == ' ' || text[len(text)-1] == ':' {
 		return nil, false
 	}
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(text), Line: number, Column: col + 1}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(text), Line: Number, Column: col + 1}
 	if mayResolve(text[0]) {
 		n.Tag = "" // let the YAML library resolve it by its own rules
 		n.Tag = n.ShortTag()
@@ -240,7 +240,7 @@ func mayResolve(c byte) bool {
 }
 
 // quotedScalar accepts a quoted scalar that ends its line.
-func quotedScalar(text []byte, quote byte, style yaml.Style, number, col int) (*yaml.Node, bool) {
+func quotedScalar(text []byte, quote byte, style yaml.Style, Number, col int) (*yaml.Node, bool) {
 	if len(text) < 2 || text[len(text)-1] != quote {
 		return nil, false
 	}
@@ -254,7 +254,7 @@ func quotedScalar(text []byte, quote byte, style yaml.Style, number, col int) (*
 	} else if bytes.IndexByte(body, '"') >= 0 {
 		return nil, false
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: "!!str", Value: string(body), Line: number, Column: col + 1}, true
+	return &yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: "!!str", Value: string(body), Line: Number, Column: col + 1}, true
 }
 
 func isFlowStart(c byte) bool { return c == '{' || c == '[' }

@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func (sp splice) isInsert() bool { return sp.last < sp.first }
 
 // spliceEdits plans every edit against the one parse of the document and
 // applies them in a single pass.
-func spliceEdits(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error) {
+func spliceEdits(text []byte, doc *yaml.Node, edits []Edit) ([]byte, error) {
 	if bytes.Count(text, []byte("\r")) != bytes.Count(text, []byte("\r\n")) {
 		return nil, errNeedsReencode // a lone CR breaks lines for YAML, not for the splicer
 	}
@@ -77,13 +77,13 @@ func spliceEdits(text []byte, doc *yaml.Node, edits []fieldEdit) ([]byte, error)
 // plan locates one edit in the parsed document; ok is false when the edit
 // changes nothing (removing an absent field). Edits that add or remove a
 // list item, or replace one whole, are left to re-encoding.
-func (s *splicer) plan(doc *yaml.Node, edit fieldEdit) (sp splice, ok bool, err error) {
-	m := objectNode(doc, edit.item)
+func (s *splicer) plan(doc *yaml.Node, edit Edit) (sp splice, ok bool, err error) {
+	m := objectNode(doc, edit.Item)
 	if m == nil {
-		return splice{}, false, fmt.Errorf("object %d is gone from the document", edit.item)
+		return splice{}, false, fmt.Errorf("object %d is gone from the Document", edit.Item)
 	}
-	for depth, step := range edit.path {
-		last := depth == len(edit.path)-1
+	for depth, step := range edit.Path {
+		last := depth == len(edit.Path)-1
 		if step.IsList() {
 			if m = step.childNode(m); m == nil || last {
 				return splice{}, false, errNeedsReencode
@@ -93,15 +93,15 @@ func (s *splicer) plan(doc *yaml.Node, edit fieldEdit) (sp splice, ok bool, err 
 		if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {
 			return splice{}, false, errNeedsReencode
 		}
-		key, rest := step.Key, edit.path[depth+1:]
-		child := mappingValue(m, key)
+		key, rest := step.Key, edit.Path[depth+1:]
+		child := MappingValue(m, key)
 		switch {
-		case child == nil && edit.remove:
+		case child == nil && edit.Remove:
 			return splice{}, false, nil
 		case child == nil:
-			sp, err := s.insertEntry(m, key, nested(rest, edit.value))
+			sp, err := s.insertEntry(m, key, nested(rest, edit.Value))
 			return sp, err == nil, err
-		case last && edit.remove:
+		case last && edit.Remove:
 			sp, err := s.replaceEntry(m, key, nil)
 			return sp, err == nil, err
 		case !last && rest[0].IsList():
@@ -109,7 +109,7 @@ func (s *splicer) plan(doc *yaml.Node, edit fieldEdit) (sp splice, ok bool, err 
 				return splice{}, false, errNeedsReencode
 			}
 		case last || child.Kind != yaml.MappingNode || child.Style&yaml.FlowStyle != 0 || len(child.Content) == 0:
-			value := nested(rest, edit.value)
+			value := nested(rest, edit.Value)
 			sp, err := s.replaceEntry(m, key, &value)
 			return sp, err == nil, err
 		}
@@ -244,7 +244,7 @@ func keepQuoting(replacement, old *yaml.Node) {
 }
 
 // renderEntry encodes key: value as block YAML indented by col spaces, in the
-// document's sequence style and line endings.
+// Document's sequence style and line endings.
 func (s *splicer) renderEntry(key string, value *yaml.Node, col int) ([]byte, error) {
 	encoded, ok := scalarEntry(key, value)
 	if !ok {
@@ -287,7 +287,7 @@ func scalarEntry(key string, value *yaml.Node) (entry []byte, ok bool) {
 // isPlainWord reports whether text reads back as the same string in plain
 // style under YAML 1.1 and 1.2 alike (Helm's parser is 1.1): letters,
 // digits and . _ / - only, starting with a letter or digit, and not a
-// number, boolean or null in either version.
+// Number, boolean or null in either version.
 func isPlainWord(text string) bool {
 	if text == "" || !isAlnum(text[0]) {
 		return false

@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"fmt"
@@ -32,8 +32,8 @@ type Step struct {
 	Item string
 }
 
-// wildcard is the list step's Item that picks every item.
-const wildcard = "*"
+// Wildcard is the list step's Item that picks every item.
+const Wildcard = "*"
 
 // IsList reports whether the step picks an item of a list.
 func (s Step) IsList() bool { return s.ItemKey != nil }
@@ -259,7 +259,7 @@ func (p Path) Expand(objects ...any) []Path {
 func (p Path) expand(at int, prefix Path, values []any, out *[]Path) {
 	for ; at < len(p); at++ {
 		s := p[at]
-		if s.IsList() && s.Item == wildcard {
+		if s.IsList() && s.Item == Wildcard {
 			for _, name := range itemNames(values, s.ItemKey) {
 				concrete := Step{ItemKey: s.ItemKey, Item: name}
 				p.expand(at+1, append(prefix[:len(prefix):len(prefix)], concrete), children(values, concrete), out)
@@ -299,7 +299,7 @@ func itemNames(values []any, key []string) []string {
 // childNode steps from a YAML node into one key or list item, or returns nil.
 func (s Step) childNode(n *yaml.Node) *yaml.Node {
 	if !s.IsList() {
-		return mappingValue(n, s.Key)
+		return MappingValue(n, s.Key)
 	}
 	if n == nil || n.Kind != yaml.SequenceNode {
 		return nil

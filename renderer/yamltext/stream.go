@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"bytes"
@@ -7,25 +7,25 @@ import (
 	"slices"
 )
 
-// document is one chunk of the input stream: from the start of its "---"
+// Document is one chunk of the input stream: from the start of its "---"
 // separator line (or the start of the stream) to the start of the next
 // separator. Concatenating every chunk gives back the input exactly, which is
 // how untouched documents pass through byte for byte.
-type document struct {
-	index  int // position in the stream, 0-based
-	offset int // byte offset of raw in the stream
-	raw    []byte
+type Document struct {
+	Index  int // position in the stream, 0-based
+	Offset int // byte offset of Raw in the stream
+	Raw    []byte
 }
 
-// eachDocument yields the documents of a stream in order, cut at every line
+// Documents yields the documents of a stream in order, cut at every line
 // that starts with "---" followed by a line break, a blank or the end of the
 // input: the separators Helm itself splits manifests on. Nothing is copied.
-func eachDocument(in []byte) iter.Seq[document] {
-	return func(yield func(document) bool) {
+func Documents(in []byte) iter.Seq[Document] {
+	return func(yield func(Document) bool) {
 		start, index := 0, 0
 		for sep := range eachSeparator(in) {
 			if sep > start {
-				if !yield(document{index: index, offset: start, raw: in[start:sep]}) {
+				if !yield(Document{Index: index, Offset: start, Raw: in[start:sep]}) {
 					return
 				}
 				index++
@@ -33,7 +33,7 @@ func eachDocument(in []byte) iter.Seq[document] {
 			start = sep
 		}
 		if start < len(in) {
-			yield(document{index: index, offset: start, raw: in[start:]})
+			yield(Document{Index: index, Offset: start, Raw: in[start:]})
 		}
 	}
 }
@@ -49,7 +49,7 @@ func eachSeparator(in []byte) iter.Seq[int] {
 				return
 			}
 			at := pos + i
-			if (at == 0 || in[at-1] == '\n') && isSeparatorAt(in, at) && !yield(at) {
+			if (at == 0 || in[at-1] == '\n') && IsSeparatorAt(in, at) && !yield(at) {
 				return
 			}
 			pos = at + 1
@@ -57,7 +57,7 @@ func eachSeparator(in []byte) iter.Seq[int] {
 	}
 }
 
-func isSeparatorAt(in []byte, at int) bool {
+func IsSeparatorAt(in []byte, at int) bool {
 	if !bytes.HasPrefix(in[at:], []byte("---")) {
 		return false
 	}
@@ -71,9 +71,9 @@ func isSeparatorAt(in []byte, at int) bool {
 	return false
 }
 
-// sourceOf returns the template file Helm names in a "# Source: " comment
+// SourceOf returns the template file Helm names in a "# Source: " comment
 // at the start of a line.
-func sourceOf(raw []byte) string {
+func SourceOf(raw []byte) string {
 	const marker = "# Source: "
 	for pos := 0; ; {
 		i := bytes.Index(raw[pos:], []byte(marker))
@@ -92,8 +92,8 @@ func sourceOf(raw []byte) string {
 	}
 }
 
-// lineOf returns the 1-based line number of a byte offset in the stream.
-func lineOf(in []byte, offset int) int {
+// LineOf returns the 1-based line number of a byte offset in the stream.
+func LineOf(in []byte, offset int) int {
 	return bytes.Count(in[:offset], []byte("\n")) + 1
 }
 
@@ -103,24 +103,24 @@ func lineOf(in []byte, offset int) int {
 // in parallel, plain block YAML with the fast parser. A document without
 // content decodes to nil. An error names the document, counted from 0.
 func DecodeObjects(stream []byte) ([]any, error) {
-	docs := slices.Collect(eachDocument(stream))
+	docs := slices.Collect(Documents(stream))
 	objects := make([]any, len(docs))
 	errs := make([]error, len(docs))
-	parallel(len(docs), func(i int) {
-		objects[i], errs[i] = decodeDocument(docs[i].raw)
+	Parallel(len(docs), func(i int) {
+		objects[i], errs[i] = decodeDocument(docs[i].Raw)
 	})
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+			return nil, fmt.Errorf("Document %d: %w", i, err)
 		}
 	}
 	return objects, nil
 }
 
 func decodeDocument(raw []byte) (any, error) {
-	doc, err := parseDocument(raw)
-	if err != nil || len(doc.node.Content) == 0 {
+	doc, err := Parse(raw)
+	if err != nil || len(doc.Node.Content) == 0 {
 		return nil, err
 	}
-	return decodeNode(doc.node.Content[0])
+	return Decode(doc.Node.Content[0])
 }

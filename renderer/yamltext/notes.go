@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ func insertNotes(text []byte, notes []string) []byte {
 	at := 1
 	for ; at <= s.lines(); at++ {
 		line := bytes.TrimSpace(s.line(at))
-		isLeading := (at == 1 && isSeparatorAt(line, 0)) || (len(line) > 0 && line[0] == '#')
+		isLeading := (at == 1 && IsSeparatorAt(line, 0)) || (len(line) > 0 && line[0] == '#')
 		if !isLeading {
 			break
 		}

@@ -1,4 +1,4 @@
-package renderer
+package yamltext
 
 import (
 	"testing"
@@ -38,18 +38,18 @@ func TestIsPlainWord(t *testing.T) {
 }
 
 // spliceProbe edits every field the default rules touch, in their order.
-var spliceProbe = []fieldEdit{
-	{item: -1, path: keyPath([]string{"spec", "volumeName"}), value: "pv-probe"},
-	{item: -1, path: keyPath([]string{"spec", "storageClassName"}), value: "fast"},
-	{item: -1, path: keyPath([]string{"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"}), value: "fast"},
-	{item: -1, path: keyPath([]string{"spec", "accessModes"}), value: []any{"ReadWriteOnce"}},
-	{item: -1, path: keyPath([]string{"spec", "selector"}), remove: true},
-	{item: -1, path: keyPath([]string{"spec", "dataSource"}), value: map[string]any{"kind": "PersistentVolumeClaim", "name": "source"}},
-	{item: -1, path: keyPath([]string{"spec", "resources", "requests", "storage"}), value: "2Gi"},
+var spliceProbe = []Edit{
+	{Item: -1, Path: keyPath([]string{"spec", "volumeName"}), Value: "pv-probe"},
+	{Item: -1, Path: keyPath([]string{"spec", "storageClassName"}), Value: "fast"},
+	{Item: -1, Path: keyPath([]string{"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"}), Value: "fast"},
+	{Item: -1, Path: keyPath([]string{"spec", "accessModes"}), Value: []any{"ReadWriteOnce"}},
+	{Item: -1, Path: keyPath([]string{"spec", "selector"}), Remove: true},
+	{Item: -1, Path: keyPath([]string{"spec", "dataSource"}), Value: map[string]any{"kind": "PersistentVolumeClaim", "name": "source"}},
+	{Item: -1, Path: keyPath([]string{"spec", "resources", "requests", "storage"}), Value: "2Gi"},
 }
 
 // FuzzSplicePlainDocuments: a text splice of a document the fast parser
-// took always means what the edits say, which is why applyEdits does not
+// took always means what the edits say, which is why Apply does not
 // read such documents back.
 func FuzzSplicePlainDocuments(f *testing.F) {
 	addGoldenDocuments(f)
@@ -58,15 +58,37 @@ func FuzzSplicePlainDocuments(f *testing.F) {
 		if !plain || doc.Content[0].Kind != yaml.MappingNode {
 			return
 		}
-		if object, err := decodeNode(doc.Content[0]); err != nil || requireStringKeys("probe", object, nil) != nil {
+		if object, err := Decode(doc.Content[0]); err != nil || !onlyStringKeys(object) {
 			return // the renderer refuses such claims before any edit
 		}
 		text, err := spliceEdits(raw, doc, spliceProbe)
 		if err != nil {
-			return // refused: applyEdits re-encodes
+			return // refused: Apply re-encodes
 		}
 		if !meansEdited(text, doc, spliceProbe) {
 			t.Fatalf("the splice of\n%s\nmeans something else:\n%s", raw, text)
 		}
 	})
+}
+
+// onlyStringKeys reports whether every mapping in v has string keys, as the
+// objects the renderer edits have.
+func onlyStringKeys(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		for _, child := range t {
+			if !onlyStringKeys(child) {
+				return false
+			}
+		}
+	case []any:
+		for _, child := range t {
+			if !onlyStringKeys(child) {
+				return false
+			}
+		}
+	case map[any]any:
+		return false
+	}
+	return true
 }
