@@ -92,13 +92,14 @@ func applyToValue(root any, edit Edit) (any, error) {
 }
 
 // valueWithEdit returns v with the edit applied at path, creating mappings
-// on the way; an edit that removes what is not there changes nothing.
+// and lists on the way (in place of anything else, as a splice writes
+// them); an edit that removes what is not there changes nothing.
 func valueWithEdit(v any, path Path, edit Edit) (any, error) {
 	step, last := path[0], len(path) == 1
 	if step.IsList() {
 		items, ok := v.([]any)
-		if !ok && v != nil {
-			return nil, fmt.Errorf("%s is not a list", Path{step})
+		if !ok && edit.Remove {
+			return v, nil
 		}
 		i := slices.IndexFunc(items, step.matches)
 		switch {
@@ -120,12 +121,10 @@ func valueWithEdit(v any, path Path, edit Edit) (any, error) {
 	}
 	m, ok := v.(map[string]any)
 	switch {
-	case v == nil && edit.Remove:
-		return nil, nil
-	case v == nil:
-		m = map[string]any{}
+	case !ok && edit.Remove:
+		return v, nil
 	case !ok:
-		return nil, fmt.Errorf("%s is not a mapping", step.Key)
+		m = map[string]any{}
 	}
 	if last {
 		if edit.Remove {
