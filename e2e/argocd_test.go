@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 
-	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
 
 // TestArgoCDPluginGenerate is acceptance 2: the ConfigManagementPlugin's

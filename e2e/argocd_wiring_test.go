@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/yaml"
 
-	"github.com/pvc-guard/pvc-guard/internal/gitopstest"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/gitopstest"
 )
 
 // TestArgoCDComponentWiring builds examples/argocd as a kustomize Component

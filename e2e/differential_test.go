@@ -24,7 +24,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )

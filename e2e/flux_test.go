@@ -24,8 +24,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/pvc-guard/pvc-guard/flux"
-	"github.com/pvc-guard/pvc-guard/internal/gitopstest"
-	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/gitopstest"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
 
 // chartDataClaim is claim "data" as a chart renders it, matching bindClaim's.

@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
 
 // The refusal pvc-guard exists to avoid, as kube-apiserver words it.

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/pvc-guard/pvc-guard/internal/helmflags"
-	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
 
 // TestHelmFlagTableIsHelms: internal/helmflags/helm.txt, from which

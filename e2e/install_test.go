@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
 
 // release is one `make package` run of the checkout under test, signed

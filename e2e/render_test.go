@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pvc-guard/pvc-guard/internal/testcluster"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
 
 // TestRenderAgainstTheCluster runs the post-renderer on a chart's rendered

@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/pvc-guard/pvc-guard/flux"
-	"github.com/pvc-guard/pvc-guard/internal/gitopstest"
-	"github.com/pvc-guard/pvc-guard/internal/golden"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/gitopstest"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/golden"
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )

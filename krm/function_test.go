@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/pvc-guard/pvc-guard/internal/golden"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/golden"
 	"github.com/pvc-guard/pvc-guard/krm"
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"

@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/pvc-guard/pvc-guard/internal/benchdata"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/benchdata"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
 

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/pvc-guard/pvc-guard/internal/golden"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/golden"
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pvc-guard/pvc-guard/internal/benchdata"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/benchdata"
 )
 
 // indexOf builds a rule index over one rule per kind.

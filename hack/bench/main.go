@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pvc-guard/pvc-guard/internal/benchdata"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/benchdata"
 )
 
 // Targets from the core issue.

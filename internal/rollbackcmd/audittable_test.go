@@ -6,7 +6,7 @@ import (
 
 	"github.com/pvc-guard/pvc-guard/audit"
 	"github.com/pvc-guard/pvc-guard/internal/cli"
-	"github.com/pvc-guard/pvc-guard/internal/golden"
+	"github.com/pvc-guard/pvc-guard/internal/testutil/golden"
 )
 
 // auditResult has a verdict of every kind.
