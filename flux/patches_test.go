@@ -28,25 +28,18 @@ import (
 // Any other file, or an expected output the run does not produce, fails
 // the case (-update removes it).
 func TestGolden(t *testing.T) {
-	dirs, err := filepath.Glob("../testdata/flux/*")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no golden cases found: %v", err)
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			c := golden.NewCase(t, dir)
-			result, err := patcher(c.Options(fluxDefaults), c.Snapshot()).Patches(context.Background(), c.Read("input.yaml"))
-			if err != nil {
-				c.Compare("error.txt", []byte(err.Error()+"\n"))
-				return
-			}
-			out, err := yaml.Marshal(result.Block)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Compare("output.yaml", out)
-		})
-	}
+	golden.Run(t, "../testdata/flux/*", func(t *testing.T, c *golden.Case) {
+		result, err := patcher(c.Options(fluxDefaults), c.Snapshot()).Patches(context.Background(), c.Read("input.yaml"))
+		if err != nil {
+			c.Compare("error.txt", []byte(err.Error()+"\n"))
+			return
+		}
+		out, err := yaml.Marshal(result.Block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Compare("output.yaml", out)
+	})
 }
 
 // TestKustomizeMakesThePostRendererClaims is the promise of flux-patches:

@@ -34,35 +34,28 @@ import (
 //
 // Relative liveState paths in a functionConfig start at the case directory.
 func TestGolden(t *testing.T) {
-	dirs, err := filepath.Glob("../testdata/krm/*")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no golden cases found: %v", err)
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			c := golden.NewCase(t, dir)
-			fn := &krm.Function{Namespace: "default", Dir: dir}
-			if data, err := os.ReadFile(c.Path("cluster.yaml")); err == nil {
-				state := live.NewSnapshot()
-				if err := state.Add(data); err != nil {
-					t.Fatalf("cluster.yaml: %v", err)
-				}
-				fn.Live = state
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				t.Fatal(err)
+	golden.Run(t, "../testdata/krm/*", func(t *testing.T, c *golden.Case) {
+		fn := &krm.Function{Namespace: "default", Dir: c.Dir}
+		if data, err := os.ReadFile(c.Path("cluster.yaml")); err == nil {
+			state := live.NewSnapshot()
+			if err := state.Add(data); err != nil {
+				t.Fatalf("cluster.yaml: %v", err)
 			}
-			input := c.Read("input.yaml")
-			for _, name := range configFiles(t, input) {
-				c.Path(name) // read by the function itself
-			}
-			var out bytes.Buffer
-			_, err := fn.Run(context.Background(), input, &out)
-			c.Compare("output.yaml", out.Bytes())
-			if err != nil {
-				c.Compare("error.txt", []byte(err.Error()+"\n"))
-			}
-		})
-	}
+			fn.Live = state
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		input := c.Read("input.yaml")
+		for _, name := range configFiles(t, input) {
+			c.Path(name) // read by the function itself
+		}
+		var out bytes.Buffer
+		_, err := fn.Run(context.Background(), input, &out)
+		c.Compare("output.yaml", out.Bytes())
+		if err != nil {
+			c.Compare("error.txt", []byte(err.Error()+"\n"))
+		}
+	})
 }
 
 // configFiles returns the files the functionConfig of a ResourceList names

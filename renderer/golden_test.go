@@ -3,7 +3,6 @@ package renderer_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 
 	"github.com/pvc-guard/pvc-guard/internal/testutil/golden"
@@ -23,19 +22,10 @@ import (
 // Any other file, or an expected output the run does not produce, fails
 // the case (-update removes it).
 func TestGolden(t *testing.T) {
-	dirs, err := filepath.Glob("../testdata/render/*")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no golden cases found: %v", err)
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			runGolden(t, dir)
-		})
-	}
+	golden.Run(t, "../testdata/render/*", runGolden)
 }
 
-func runGolden(t *testing.T, dir string) {
-	c := golden.NewCase(t, dir)
+func runGolden(t *testing.T, c *golden.Case) {
 	input := c.Read("input.yaml")
 	opts := c.Options(golden.Options{})
 	var out []byte

@@ -49,6 +49,22 @@ type Case struct {
 	used map[string]bool
 }
 
+// Run runs one subtest per case directory that pattern matches (a
+// filepath.Glob pattern such as ../testdata/render/*), each with its Case:
+// the golden runner every package's TestGolden shares.
+func Run(t *testing.T, pattern string, run func(t *testing.T, c *Case)) {
+	t.Helper()
+	dirs, err := filepath.Glob(pattern)
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases match %s: %v", pattern, err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			run(t, NewCase(t, dir))
+		})
+	}
+}
+
 // NewCase opens the case directory dir; the check for untouched files runs
 // when t ends, unless t already failed.
 func NewCase(t testing.TB, dir string) *Case {
