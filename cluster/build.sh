@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Builds the pinned local control plane and Helm CLIs into $CLUSTER_BIN:
-# kube-apiserver, kube-controller-manager, kubectl, etcd, helm3, helm4, kustomize,
-# and helm3.17, the oldest Helm 3 pvc-guard supports.
+# Builds the pinned local control planes and Helm CLIs into $CLUSTER_BIN:
+# for each Kubernetes minor with a build module cluster/build-<minor>/,
+# kube-apiserver, kube-controller-manager, kubectl and etcd into
+# $CLUSTER_BIN/k8s-<minor>/; then helm3, helm4, kustomize, and helm3.17, the
+# oldest Helm 3 pvc-guard supports.
+#
+# Usage: build.sh [MINOR...]   (default: every minor, e.g. 1.34 1.37)
 #
 # A binary is rebuilt only when its pin changes. The pin of each binary is
-# recorded in $CLUSTER_BIN/.pins/<name>; for the binaries built from build/
-# it includes a digest of build/go.mod and go.sum, so any change to that
-# module's dependency set is a new pin too. A cold build takes about eight
-# minutes and 2.3 GB of RAM on two cores; a warm one takes a second.
+# recorded in $CLUSTER_BIN/.pins/<path>; for the binaries built from a build
+# module it includes a digest of that module's go.mod and go.sum, so any
+# change to its dependency set is a new pin too. A cold build of one minor
+# takes about five minutes and 2.3 GB of RAM on two idle cores; a warm one
+# takes a second.
 set -euo pipefail
 
 CLUSTER_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +21,8 @@ CLUSTER_DIR=$(cd "$(dirname "$0")" && pwd)
 need go sha256sum
 
 # Helm is installed straight from the module proxy at these versions;
-# Kubernetes and etcd are pinned in build/go.mod, the one place to change them.
+# Kubernetes and etcd are pinned in each build-<minor>/go.mod, the one place
+# to change them.
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
 # The oldest Helm 3 the plugin supports: before 3.18 Helm 3 reads plugin.yaml
@@ -24,85 +30,112 @@ HELM4_VERSION=v4.3.1
 HELM3_OLDEST_VERSION=v3.17.3
 KUSTOMIZE_VERSION=v5.7.1
 
-MODULE_DIR=$CLUSTER_DIR/build
 PIN_DIR=$CLUSTER_BIN/.pins
 
-# module_version PATH: the version build/go.mod requires for module PATH,
+minors=("$@")
+if [ ${#minors[@]} -eq 0 ]; then
+	read -ra minors <<<"$(k8s_minors)"
+fi
+for minor in "${minors[@]}"; do
+	[ -f "$CLUSTER_DIR/build-$minor/go.mod" ] ||
+		die "no build module $CLUSTER_DIR/build-$minor for Kubernetes $minor (known: $(k8s_minors))"
+done
+
+# module_version DIR PATH: the version DIR/go.mod requires for module PATH,
 # read from the file itself so a warm check never needs the network.
 module_version() {
-	awk -v m="$1" '
+	awk -v m="$2" '
 		$1 == "require" && $2 == m { print $3; exit }
 		$1 == m && $2 ~ /^v/      { print $2; exit }
-	' "$MODULE_DIR/go.mod"
+	' "$1/go.mod"
 }
 
-K8S_VERSION=$(module_version k8s.io/kubernetes)
-ETCD_VERSION=$(module_version go.etcd.io/etcd/server/v3)
-[ -n "$K8S_VERSION" ] || die "no k8s.io/kubernetes requirement in $MODULE_DIR/go.mod"
-[ -n "$ETCD_VERSION" ] || die "no go.etcd.io/etcd/server/v3 requirement in $MODULE_DIR/go.mod"
-MODULE_DIGEST=$(cat "$MODULE_DIR/go.mod" "$MODULE_DIR/go.sum" | sha256sum | cut -c1-12)
-
-# Without these stamps the binaries report v0.0.0-master, and Helm's
-# .Capabilities.KubeVersion (and any chart that checks it) would be wrong.
-k8s_minor=${K8S_VERSION#v1.}
-k8s_minor=${k8s_minor%%.*}
-K8S_LDFLAGS=""
-for stamp in \
-	"k8s.io/component-base/version.gitVersion=$K8S_VERSION" \
-	"k8s.io/component-base/version.gitMajor=1" \
-	"k8s.io/component-base/version.gitMinor=$k8s_minor" \
-	"k8s.io/component-base/version.gitTreeState=clean" \
-	"k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION" \
-	"k8s.io/client-go/pkg/version.gitMajor=1" \
-	"k8s.io/client-go/pkg/version.gitMinor=$k8s_minor"; do
-	K8S_LDFLAGS="$K8S_LDFLAGS -X $stamp"
-done
-# etcd's version is a constant of its api module; only the commit is a
-# variable, and a module build has none, so say where the binary came from.
-ETCD_LDFLAGS="-X go.etcd.io/etcd/api/v3/version.GitSHA=module-$ETCD_VERSION"
+# k8s_ldflags VERSION: the version stamps. Without them the binaries report
+# v0.0.0-master, and Helm's .Capabilities.KubeVersion (and any chart that
+# checks it) would be wrong.
+k8s_ldflags() {
+	local minor=${1#v1.} stamp flags=""
+	minor=${minor%%.*}
+	for stamp in \
+		"k8s.io/component-base/version.gitVersion=$1" \
+		"k8s.io/component-base/version.gitMajor=1" \
+		"k8s.io/component-base/version.gitMinor=$minor" \
+		"k8s.io/component-base/version.gitTreeState=clean" \
+		"k8s.io/client-go/pkg/version.gitVersion=$1" \
+		"k8s.io/client-go/pkg/version.gitMajor=1" \
+		"k8s.io/client-go/pkg/version.gitMinor=$minor"; do
+		flags="$flags -X $stamp"
+	done
+	printf '%s' "$flags"
+}
 
 # Static binaries, as the upstream releases are: nothing depends on the
 # machine's C library, and the build needs no C compiler.
 export CGO_ENABLED=0
 
-STEPS=8
+STEPS=$((4 * ${#minors[@]} + 4))
 step=0
 announced=""
 
-# build NAME PIN COMMAND...: run COMMAND (which must write $out/NAME) unless
-# the cached binary already carries PIN. The binary is moved into place only
-# after a successful build, so an interrupted build never leaves half a file.
-# The go tool's own output (mostly "go: downloading" lines) is kept out of
-# the way and shown only if the step fails.
+# build TARGET PIN COMMAND...: run COMMAND (which must write $out/NAME, NAME
+# being TARGET's last path element) unless $CLUSTER_BIN/TARGET already
+# carries PIN. The binary is moved into place only after a successful build,
+# so an interrupted build never leaves half a file. The go tool's own output
+# (mostly "go: downloading" lines) is kept out of the way and shown only if
+# the step fails.
 build() {
-	local name=$1 pin=$2
+	local target=$1 pin=$2 name=${1##*/}
 	shift 2
 	step=$((step + 1))
-	if [ -x "$CLUSTER_BIN/$name" ] && [ "$(cat "$PIN_DIR/$name" 2>/dev/null)" = "$pin" ]; then
-		log "[$step/$STEPS] $name: up to date ($pin)"
+	if [ -x "$CLUSTER_BIN/$target" ] && [ "$(cat "$PIN_DIR/$target" 2>/dev/null)" = "$pin" ]; then
+		log "[$step/$STEPS] $target: up to date ($pin)"
 		return
 	fi
 	if [ -z "$announced" ]; then
-		log "(from empty Go caches all eight take about 10 minutes on an idle machine and 2.3 GB of RAM on two cores)"
+		log "(from empty Go caches: about 5 minutes per Kubernetes minor and 4 for Helm and kustomize on two idle cores, 2.3 GB of RAM)"
 		announced=yes
 	fi
-	log "[$step/$STEPS] $name: building $pin ..."
+	log "[$step/$STEPS] $target: building $pin ..."
 	local start=$SECONDS out
+	mkdir -p "$(dirname "$CLUSTER_BIN/$target")" "$(dirname "$PIN_DIR/$target")"
 	# The build commands see $out through bash's dynamic scoping.
 	out=$(mktemp -d "$CLUSTER_BIN/.build-$name.XXXXXX")
-	if ! "$@" >"$out/build.log" 2>&1 || ! mv -f "$out/$name" "$CLUSTER_BIN/$name" 2>>"$out/build.log"; then
+	if ! "$@" >"$out/build.log" 2>&1 || ! mv -f "$out/$name" "$CLUSTER_BIN/$target" 2>>"$out/build.log"; then
 		cat "$out/build.log" >&2
 		rm -rf "$out"
-		die "building $name failed (output above)"
+		die "building $target failed (output above)"
 	fi
 	rm -rf "$out"
-	printf '%s\n' "$pin" >"$PIN_DIR/$name"
-	log "[$step/$STEPS] $name: built in $((SECONDS - start))s"
+	printf '%s\n' "$pin" >"$PIN_DIR/$target"
+	log "[$step/$STEPS] $target: built in $((SECONDS - start))s"
 }
 
-# go_build PACKAGE NAME LDFLAGS: build a command of the build/ module.
+# go_build DIR PACKAGE NAME LDFLAGS: build PACKAGE of the build module in DIR
+# into $out/NAME.
 go_build() {
-	(cd "$MODULE_DIR" && go build -trimpath -ldflags "$3" -o "$out/$2" "$1")
+	(cd "$1" && go build -trimpath -ldflags "$4" -o "$out/$3" "$2")
+}
+
+# build_k8s MINOR: etcd and the Kubernetes commands of one minor, from its
+# build module, into $CLUSTER_BIN/k8s-MINOR/.
+build_k8s() {
+	local dir=$CLUSTER_DIR/build-$1 k8s etcd digest ldflags cmd
+	k8s=$(module_version "$dir" k8s.io/kubernetes)
+	etcd=$(module_version "$dir" go.etcd.io/etcd/server/v3)
+	[ "${k8s%.*}" = "v$1" ] || die "$dir/go.mod requires k8s.io/kubernetes ${k8s:-(nothing)}, not a $1 release"
+	[ -n "$etcd" ] || die "no go.etcd.io/etcd/server/v3 requirement in $dir/go.mod"
+	digest=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-12)
+	ldflags=$(k8s_ldflags "$k8s")
+	for cmd in kube-apiserver kube-controller-manager kubectl; do
+		build "k8s-$1/$cmd" "$k8s module:$digest" go_build "$dir" "k8s.io/kubernetes/cmd/$cmd" "$cmd" "$ldflags"
+	done
+	# etcd's main package lives in a module no build module can depend on at
+	# a tagged version; ../etcd/main.go calls the same entry point, compiled
+	# with each module's etcd. The version is a constant of etcd's api module;
+	# only the commit is a variable, and a module build has none, so say where
+	# the binary came from.
+	build "k8s-$1/etcd" "$etcd module:$digest" go_build "$dir" ../etcd/main.go etcd \
+		"-X go.etcd.io/etcd/api/v3/version.GitSHA=module-$etcd"
 }
 
 # helm_install MAJOR VERSION NAME: go install the Helm CLI and name it NAME.
@@ -120,16 +153,11 @@ kustomize_install() {
 }
 
 mkdir -p "$CLUSTER_BIN" "$PIN_DIR"
-log "Local control plane and Helm binaries in $CLUSTER_BIN:"
+log "Local control planes (Kubernetes ${minors[*]}) and Helm binaries in $CLUSTER_BIN:"
 
-build kube-apiserver "$K8S_VERSION module:$MODULE_DIGEST" \
-	go_build k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver "$K8S_LDFLAGS"
-build kube-controller-manager "$K8S_VERSION module:$MODULE_DIGEST" \
-	go_build k8s.io/kubernetes/cmd/kube-controller-manager kube-controller-manager "$K8S_LDFLAGS"
-build kubectl "$K8S_VERSION module:$MODULE_DIGEST" \
-	go_build k8s.io/kubernetes/cmd/kubectl kubectl "$K8S_LDFLAGS"
-build etcd "$ETCD_VERSION module:$MODULE_DIGEST" \
-	go_build ./etcd etcd "$ETCD_LDFLAGS"
+for minor in "${minors[@]}"; do
+	build_k8s "$minor"
+done
 build helm3 "$HELM3_VERSION" helm_install 3 "$HELM3_VERSION" helm3
 build helm4 "$HELM4_VERSION" helm_install 4 "$HELM4_VERSION" helm4
 build helm3.17 "$HELM3_OLDEST_VERSION" helm_install 3 "$HELM3_OLDEST_VERSION" helm3.17

@@ -4,23 +4,40 @@
 #
 # Everything lives outside the git checkout:
 #   PVC_GUARD_CACHE  root of pvc-guard's cache (default ${XDG_CACHE_HOME:-~/.cache}/pvc-guard)
-#   CLUSTER_BIN      built binaries (default $PVC_GUARD_CACHE/bin)
+#   CLUSTER_BIN      built binaries (default $PVC_GUARD_CACHE/bin): Helm and
+#                    kustomize, and each Kubernetes minor's in k8s-<minor>/
+#   PVC_GUARD_K8S    the Kubernetes minor of the control plane (default 1.34):
+#                    one with a build module build-<minor>/ next to this file
 #   PVC_GUARD_STATE  one running cluster: PKI, kubeconfigs, data, logs, PIDs
-#                    (default $PVC_GUARD_CACHE/cluster); point two shells at two
-#                    state directories to run two clusters side by side.
-
-PVC_GUARD_CACHE=${PVC_GUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvc-guard}
-CLUSTER_BIN=${CLUSTER_BIN:-$PVC_GUARD_CACHE/bin}
-PVC_GUARD_STATE=${PVC_GUARD_STATE:-$PVC_GUARD_CACHE/cluster}
-
-# The control-plane processes in start order; they are stopped in reverse.
-COMPONENTS="etcd kube-apiserver kube-controller-manager"
+#                    (default $PVC_GUARD_CACHE/cluster-<minor>); point two shells
+#                    at two state directories to run two clusters side by side.
 
 log() { printf '%s\n' "$*" >&2; }
 die() {
 	printf 'error: %s\n' "$*" >&2
 	exit 1
 }
+
+# k8s_minors: the Kubernetes minors that have a build module, oldest first.
+k8s_minors() {
+	local mod minors=()
+	for mod in "$CLUSTER_DIR"/build-*/go.mod; do
+		mod=${mod%/go.mod}
+		minors+=("${mod##*/build-}")
+	done
+	printf '%s\n' "${minors[@]}" | sort -V | paste -sd ' '
+}
+
+PVC_GUARD_CACHE=${PVC_GUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvc-guard}
+CLUSTER_BIN=${CLUSTER_BIN:-$PVC_GUARD_CACHE/bin}
+PVC_GUARD_K8S=${PVC_GUARD_K8S:-1.34}
+[ -f "$CLUSTER_DIR/build-$PVC_GUARD_K8S/go.mod" ] ||
+	die "PVC_GUARD_K8S=$PVC_GUARD_K8S: no such Kubernetes minor here (known: $(k8s_minors))"
+K8S_BIN=$CLUSTER_BIN/k8s-$PVC_GUARD_K8S
+PVC_GUARD_STATE=${PVC_GUARD_STATE:-$PVC_GUARD_CACHE/cluster-$PVC_GUARD_K8S}
+
+# The control-plane processes in start order; they are stopped in reverse.
+COMPONENTS="etcd kube-apiserver kube-controller-manager"
 
 # need TOOL...: fail early, naming the Debian package, when a tool is missing.
 need() {
@@ -57,6 +74,16 @@ cluster_running() {
 		[ -s "$PVC_GUARD_STATE/pids/$c" ] || return 1
 		pid_alive "$(cat "$PVC_GUARD_STATE/pids/$c")" || return 1
 	done
+}
+
+# check_state_minor: fail unless the cluster in $PVC_GUARD_STATE runs the
+# selected Kubernetes minor (up.sh records it), so that nothing silently runs
+# against, or starts the kubectl of, another minor.
+check_state_minor() {
+	local running
+	running=$(cat "$PVC_GUARD_STATE/k8s-minor" 2>/dev/null) || running="an unrecorded minor"
+	[ "$running" = "$PVC_GUARD_K8S" ] ||
+		die "the cluster in $PVC_GUARD_STATE runs Kubernetes $running, not PVC_GUARD_K8S=$PVC_GUARD_K8S: select its minor, use another PVC_GUARD_STATE, or stop it with 'make cluster-down'"
 }
 
 # with_lock CMD...: run CMD holding an exclusive lock for this state

@@ -40,7 +40,7 @@ func TestKustomizeFunctionMatchesPostRenderer(t *testing.T) {
 	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
 	rendered := h.helm.MustRun("template", h.release, appChart, "--namespace", h.ns)
 	snapshot := filepath.Join(t.TempDir(), "live.yaml")
-	kubectl := filepath.Join(h.c.BinDir, "kubectl")
+	kubectl := filepath.Join(h.c.KubeBinDir, "kubectl")
 	writeOutput(t, snapshot, succeeded(t, "kubectl", nil, run(exec.Command(kubectl, "get", "pvc,storageclass", "-A", "-o", "yaml"), h.helm.Env, "")))
 
 	cases := []struct {
@@ -71,7 +71,7 @@ func TestKubectlKustomizeSkipsExecFunctions(t *testing.T) {
 	h := newHistory(t, historyOptions{helm: testcluster.Helm3})
 	rendered := h.helm.MustRun("template", h.release, appChart, "--namespace", h.ns)
 	dir := kustomization(t, rendered, h.ns, nil)
-	kubectl := filepath.Join(h.c.BinDir, "kubectl")
+	kubectl := filepath.Join(h.c.KubeBinDir, "kubectl")
 	env := toolsOnPath(t, h.helm.Env)
 	if r := run(exec.Command(kubectl, "kustomize", "--enable-alpha-plugins", "--enable-exec", dir), env, ""); r.Err == nil {
 		t.Errorf("kubectl kustomize accepts --enable-exec now; the examples' advice is out of date")

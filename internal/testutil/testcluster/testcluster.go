@@ -3,11 +3,15 @@
 // `make cluster-build` and started by cluster/up.sh) and the real helm3 and
 // helm4 CLIs.
 //
-// A test process shares one cluster. Get finds it, in this order:
+// A test process shares one cluster of the Kubernetes minor PVC_GUARD_K8S
+// selects (cluster/lib.sh holds the default and the choices; the scripts
+// tell this package, so the two never disagree). Get finds it, in this order:
 //
-//  1. the cluster whose admin kubeconfig PVC_GUARD_KUBECONFIG names;
-//  2. a running cluster in the default state directory (`make cluster-up`),
-//     which is reused and left running;
+//  1. the cluster whose admin kubeconfig PVC_GUARD_KUBECONFIG names, of
+//     whatever version it is;
+//  2. a running cluster in the state directory (PVC_GUARD_STATE, by default
+//     one per minor; `make cluster-up`), which is reused and left running,
+//     and must run the selected minor;
 //  3. a new cluster in a private state directory, started on first use and
 //     stopped by Main after the tests, or by a watchdog process if the test
 //     binary dies first (panic, timeout, kill).
@@ -44,10 +48,13 @@ const (
 	// EnvKubeconfig names the admin kubeconfig of a running cluster to use
 	// instead of starting one.
 	EnvKubeconfig = "PVC_GUARD_KUBECONFIG"
+	// EnvK8s selects the Kubernetes minor ("1.34", "1.37") of the clusters
+	// this package starts or reuses.
+	EnvK8s = "PVC_GUARD_K8S"
 )
 
 // buildHint tells the reader of a skip or failure how to get the binaries.
-const buildHint = "build them with `make cluster-build` in the repository root (about 8 minutes the first time)"
+const buildHint = "build them with `make cluster-build` in the repository root (about 15 minutes the first time)"
 
 // Cluster is a running control plane.
 type Cluster struct {
@@ -56,8 +63,13 @@ type Cluster struct {
 	// Config and Client talk to the cluster as that admin.
 	Config *rest.Config
 	Client kubernetes.Interface
-	// BinDir holds kubectl, helm3 and helm4 (and the control plane).
+	// BinDir holds helm3, helm4 and kustomize.
 	BinDir string
+	// KubeBinDir holds kubectl and the control plane of the selected
+	// Kubernetes minor.
+	KubeBinDir string
+	// KubeVersion is the API server's major.minor, e.g. "1.37".
+	KubeVersion string
 
 	// stop stops the cluster; nil when this process did not start it.
 	stop func() error
@@ -142,33 +154,39 @@ func failOrSkip(t testing.TB, err error) {
 }
 
 // find connects to the cluster named by PVC_GUARD_KUBECONFIG, else to the
-// one running in the default state directory, else starts a private one.
+// one running in the state directory, else starts a private one.
 func find() (*Cluster, error) {
-	paths, err := locate()
+	p, err := locate()
 	if err != nil {
 		return nil, err
 	}
 	if kubeconfig := os.Getenv(EnvKubeconfig); kubeconfig != "" {
-		c, err := connect(kubeconfig, paths.bin)
+		c, err := connect(kubeconfig, p)
 		if err != nil {
 			return nil, fmt.Errorf("%s=%s: %w", EnvKubeconfig, kubeconfig, err)
 		}
 		return c, nil
 	}
-	if c, err := connect(filepath.Join(paths.state, "admin.kubeconfig"), paths.bin); err == nil {
+	if c, err := connect(filepath.Join(p.state, "admin.kubeconfig"), p); err == nil {
+		if c.KubeVersion != p.k8s {
+			return nil, fmt.Errorf("the cluster running in %s is Kubernetes %s, not %s=%s: select its minor, use another PVC_GUARD_STATE or stop it",
+				p.state, c.KubeVersion, EnvK8s, p.k8s)
+		}
 		return c, nil
 	}
-	if err := checkBinaries(paths.bin, "etcd", "kube-apiserver", "kube-controller-manager", "kubectl"); err != nil {
+	if err := checkBinaries(p.k8sBin, "etcd", "kube-apiserver", "kube-controller-manager", "kubectl"); err != nil {
 		return nil, err
 	}
-	return startPrivate(paths)
+	return startPrivate(p)
 }
 
-// paths are where the scripts, binaries and default state live; they
-// follow the same environment variables and defaults as cluster/lib.sh.
+// paths are where the scripts, binaries and default state live, as
+// cluster/paths.sh reports them.
 type paths struct {
 	scripts string // the repository's cluster/ directory
-	bin     string // CLUSTER_BIN
+	k8s     string // PVC_GUARD_K8S, the selected minor
+	bin     string // CLUSTER_BIN: Helm and kustomize
+	k8sBin  string // K8S_BIN: the selected minor's control plane and kubectl
 	state   string // PVC_GUARD_STATE
 }
 
@@ -177,27 +195,25 @@ func locate() (paths, error) {
 	if err != nil {
 		return paths{}, err
 	}
-	cache := os.Getenv("PVC_GUARD_CACHE")
-	if cache == "" {
-		dir, err := os.UserCacheDir() // $XDG_CACHE_HOME or ~/.cache, as lib.sh
-		if err != nil {
-			return paths{}, fmt.Errorf("locating the pvc-guard cache: %w", err)
+	out, err := exec.Command(filepath.Join(scripts, "paths.sh")).Output()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return paths{}, fmt.Errorf("cluster/paths.sh: %w: %s", err, bytes.TrimSpace(exit.Stderr))
 		}
-		cache = filepath.Join(dir, "pvc-guard")
+		return paths{}, fmt.Errorf("cluster/paths.sh: %w", err)
 	}
-	p := paths{
-		scripts: scripts,
-		bin:     envOr("CLUSTER_BIN", filepath.Join(cache, "bin")),
-		state:   envOr("PVC_GUARD_STATE", filepath.Join(cache, "cluster")),
+	vars := map[string]string{}
+	for line := range strings.Lines(string(out)) {
+		name, value, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "=")
+		vars[name] = value
+	}
+	p := paths{scripts: scripts, k8s: vars["PVC_GUARD_K8S"], bin: vars["CLUSTER_BIN"],
+		k8sBin: vars["K8S_BIN"], state: vars["PVC_GUARD_STATE"]}
+	if p.k8s == "" || p.bin == "" || p.k8sBin == "" || p.state == "" {
+		return paths{}, fmt.Errorf("cluster/paths.sh printed %q, want PVC_GUARD_K8S, CLUSTER_BIN, K8S_BIN and PVC_GUARD_STATE", out)
 	}
 	return p, nil
-}
-
-func envOr(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }
 
 // findScripts walks up from the working directory (a test runs in its
@@ -234,8 +250,9 @@ func checkBinaries(dir string, names ...string) error {
 	return nil
 }
 
-// connect loads kubeconfig and checks that the API server is ready.
-func connect(kubeconfig, bin string) (*Cluster, error) {
+// connect loads kubeconfig, checks that the API server is ready and reads
+// its version.
+func connect(kubeconfig string, p paths) (*Cluster, error) {
 	config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
@@ -253,7 +270,12 @@ func connect(kubeconfig, bin string) (*Cluster, error) {
 	if string(body) != "ok" {
 		return nil, fmt.Errorf("API server at %s is not ready: /readyz says %q", config.Host, body)
 	}
-	return &Cluster{Kubeconfig: kubeconfig, Config: config, Client: client, BinDir: bin}, nil
+	version, err := client.Discovery().ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("reading the version of the API server at %s: %w", config.Host, err)
+	}
+	return &Cluster{Kubeconfig: kubeconfig, Config: config, Client: client, BinDir: p.bin, KubeBinDir: p.k8sBin,
+		KubeVersion: version.Major + "." + version.Minor}, nil
 }
 
 // startPrivate starts a cluster in a fresh state directory, so that parallel
@@ -270,7 +292,7 @@ func startPrivate(p paths) (*Cluster, error) {
 	state := filepath.Join(dir, "cluster")
 	script := func(name string, args ...string) error {
 		cmd := exec.Command(filepath.Join(p.scripts, name), args...)
-		cmd.Env = append(os.Environ(), "CLUSTER_BIN="+p.bin, "PVC_GUARD_STATE="+state)
+		cmd.Env = append(os.Environ(), "CLUSTER_BIN="+p.bin, EnvK8s+"="+p.k8s, "PVC_GUARD_STATE="+state)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("%s: %w\n%s", name, err, out)
@@ -287,7 +309,7 @@ func startPrivate(p paths) (*Cluster, error) {
 		// up.sh has stopped whatever it started.
 		return nil, errors.Join(fmt.Errorf("starting a test cluster: %w", err), os.RemoveAll(dir))
 	}
-	c, err := connect(filepath.Join(state, "admin.kubeconfig"), p.bin)
+	c, err := connect(filepath.Join(state, "admin.kubeconfig"), p)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("connecting to the test cluster: %w", err), stop())
 	}
@@ -301,7 +323,7 @@ type Helm struct {
 	Bin string
 	// Env is the complete environment of every run: the test process's,
 	// minus HELM_* and KUBECONFIG, plus the cluster's kubeconfig, private
-	// Helm homes and BinDir first on PATH.
+	// Helm homes and KubeBinDir and BinDir first on PATH.
 	Env []string
 
 	t testing.TB
@@ -338,7 +360,7 @@ func (c *Cluster) Helm(t testing.TB, version HelmVersion) *Helm {
 		case strings.HasPrefix(name, "HELM_") || name == "KUBECONFIG":
 			// Never let the developer's Helm setup leak into a test.
 		case name == "PATH":
-			env = append(env, "PATH="+c.BinDir+string(os.PathListSeparator)+value)
+			env = append(env, "PATH="+strings.Join([]string{c.KubeBinDir, c.BinDir, value}, string(os.PathListSeparator)))
 		default:
 			env = append(env, kv)
 		}

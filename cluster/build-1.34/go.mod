@@ -1,4 +1,4 @@
-module github.com/pvc-guard/pvc-guard/cluster/build
+module github.com/pvc-guard/pvc-guard/cluster/build-1.34
 
 go 1.26.0
 
