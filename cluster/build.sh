@@ -10,9 +10,9 @@
 # A binary is rebuilt only when its pin changes. The pin of each binary is
 # recorded in $CLUSTER_BIN/.pins/<path>; for the binaries built from a build
 # module it includes a digest of that module's go.mod and go.sum, so any
-# change to its dependency set is a new pin too. A cold build of one minor
-# takes about five minutes and 2.3 GB of RAM on two idle cores; a warm one
-# takes a second.
+# change to its dependency set is a new pin too. Cold builds take long (see
+# the README's quick start for the measured times); a warm check takes a
+# second.
 set -euo pipefail
 
 CLUSTER_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -92,7 +92,7 @@ build() {
 		return
 	fi
 	if [ -z "$announced" ]; then
-		log "(from empty Go caches: about 5 minutes per Kubernetes minor and 4 for Helm and kustomize on two idle cores, 2.3 GB of RAM)"
+		log "(from empty Go caches this is long: 1.34 with the Helm CLIs took 8 minutes on two idle cores, 1.37 another 60 on two busy ones; 2.3 GB of RAM)"
 		announced=yes
 	fi
 	log "[$step/$STEPS] $target: building $pin ..."
