@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints where the cluster scripts find binaries and state, after lib.sh's
 # defaults, one NAME=VALUE a line: the selected Kubernetes minor, CLUSTER_BIN,
-# its K8S_BIN and PVC_GUARD_STATE. internal/testcluster reads it, so the
+# its K8S_BIN and PVC_GUARD_STATE. internal/testutil/testcluster reads it, so the
 # tests and the scripts never disagree about a default. Fails, saying why,
 # when PVC_GUARD_K8S names a minor without a build module.
 set -euo pipefail
