@@ -225,10 +225,11 @@ func (f field) decide(related func(GroupKind, ObjectKey) map[string]any) (chart,
 	return chart, live, values, policies[f.rule.Policy].decide(fieldCase{rule: f.rule, fieldValues: values, object: pair})
 }
 
-// relatedKeys runs every decision once with a lookup that records what it
-// is asked for and finds nothing, so the related objects that matter (only
-// a bound claim that grows needs its StorageClass) are fetched in one
-// batch per kind.
+// relatedKeys runs the decisions whose policy reads related objects once,
+// with a lookup that records what it is asked for and finds nothing, so the
+// related objects that matter (only a bound claim that grows needs its
+// StorageClass) are fetched in one batch per kind. Other fields are decided
+// once, later.
 func relatedKeys(fields []field) map[GroupKind][]ObjectKey {
 	asked := map[GroupKind][]ObjectKey{}
 	record := func(kind GroupKind, key ObjectKey) map[string]any {
@@ -238,7 +239,9 @@ func relatedKeys(fields []field) map[GroupKind][]ObjectKey {
 		return nil
 	}
 	for _, f := range fields {
-		f.decide(record)
+		if policies[f.rule.Policy].readsRelated {
+			f.decide(record)
+		}
 	}
 	return asked
 }

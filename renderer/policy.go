@@ -57,6 +57,9 @@ type policy struct {
 	pinAlways bool
 	// check rejects a rule the policy cannot serve.
 	check func(r *Rule, path yamltext.Path) error
+	// readsRelated says that decide may read a related live object, so
+	// its fields take part in the first pass that learns which to fetch.
+	readsRelated bool
 	// doc is the policy's line in the README.
 	doc string
 }
@@ -114,9 +117,10 @@ var policies = map[Policy]policy{
 		doc:       "as immutable, except that the chart may set the field while the live object has none (Kubernetes allows that once, for example a pre-bound volumeName), to the live value at `firstValueFrom` if the rule names one.",
 	},
 	StorageRequest: {
-		decide: decideStorageRequest,
-		fix:    "render the live size (or a larger one with an expandable StorageClass), or re-run with --on-conflict=keep-live to keep the live size",
-		check:  requireKind(claimGroupKind),
+		decide:       decideStorageRequest,
+		fix:          "render the live size (or a larger one with an expandable StorageClass), or re-run with --on-conflict=keep-live to keep the live size",
+		check:        requireKind(claimGroupKind),
+		readsRelated: true,
 		doc: "smaller than live on a bound claim: the live size is kept (a claim never shrinks). Larger on a bound claim: " +
 			"kept only if the claim's StorageClass (its beta annotation's, else `storageClassName`, as Kubernetes looks it up) has `allowVolumeExpansion: true`, else a conflict. Any change on a pending claim: a conflict.",
 	},
