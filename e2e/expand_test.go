@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"maps"
 	"os"
 	"os/exec"
@@ -26,6 +27,7 @@ const dbChart = "../testdata/charts/db"
 type dbRelease struct {
 	*helmRun
 	c      *testcluster.Cluster
+	helm   testcluster.HelmVersion
 	class  string
 	dir    string // pvc-guard's working directory, where it saves sets
 	set    *appsv1.StatefulSet
@@ -36,6 +38,8 @@ type dbRelease struct {
 	plugin bool
 	// extra are more arguments for every upgrade.
 	extra []string
+	// chart is what upgrade installs; dbChart when empty.
+	chart string
 }
 
 var dbSet = testcluster.StatefulSetOptions{Name: "db", Replicas: 2, Templates: []string{"data"}, Capacity: "1Gi"}
@@ -43,7 +47,7 @@ var dbSet = testcluster.StatefulSetOptions{Name: "db", Replicas: 2, Templates: [
 func installDB(t *testing.T, version testcluster.HelmVersion, expandable bool, values ...string) *dbRelease {
 	t.Helper()
 	c := testcluster.Get(t)
-	d := &dbRelease{helmRun: newHelmRun(t, c, version), c: c, dir: t.TempDir()}
+	d := &dbRelease{helmRun: newHelmRun(t, c, version), c: c, helm: version, dir: t.TempDir()}
 	d.class = c.CreateStorageClass(t, testcluster.StorageClassOptions{AllowVolumeExpansion: expandable}).Name
 	opts := dbSet
 	opts.StorageClassName = d.class
@@ -59,7 +63,7 @@ func installDB(t *testing.T, version testcluster.HelmVersion, expandable bool, v
 // with the chart's class and args.
 func (d *dbRelease) upgrade(args ...string) testcluster.Result {
 	d.t.Helper()
-	chart, err := filepath.Abs(dbChart)
+	chart, err := filepath.Abs(cmp.Or(d.chart, dbChart))
 	if err != nil {
 		d.t.Fatal(err)
 	}
