@@ -227,6 +227,7 @@ func TestRulesOutputFormats(t *testing.T) {
 		code         int
 	}{
 		{"table", "NAME", 0},
+		{"table", "spec.azureFile and 19 more (-o yaml lists them)", 0},
 		{"json", `"name": "volume-name"`, 0},
 		{"yaml", "- name: volume-name", 0},
 		{"xml", "", 1},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -89,8 +90,26 @@ func printRules(out io.Writer, format string, sets []*renderer.RuleSet) error {
 	fmt.Fprintln(w, "NAME\tKIND\tFIELD\tPOLICY\tREASON")
 	for _, set := range sets {
 		for _, r := range set.Rules {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Resource, r.FieldPaths(), r.Policy, r.Reason)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Resource, tableFields(&r), r.Policy, r.Reason)
 		}
 	}
 	return w.Flush()
+}
+
+// tableFieldsShown is how many of a rule's paths the table names; a rule
+// over every volume source has 22, which would push the other columns off
+// any screen.
+const tableFieldsShown = 3
+
+// tableFields names a rule's fields for the table, the first few of many.
+func tableFields(r *renderer.Rule) string {
+	fields := r.Fields()
+	if len(fields) <= tableFieldsShown {
+		return r.FieldPaths()
+	}
+	var shown []string
+	for _, f := range fields[:tableFieldsShown] {
+		shown = append(shown, f.String())
+	}
+	return fmt.Sprintf("%s and %d more (-o yaml lists them)", strings.Join(shown, ", "), len(fields)-tableFieldsShown)
 }
