@@ -208,15 +208,7 @@ func TestPrepareAndFinish(t *testing.T) {
 			client := newClient(t, liveSet, expandable, claim("data-db-0", "Bound", "1Gi", "fast"), claim("data-db-1", "Bound", "3Gi", "fast"),
 				pod("db-0", "set-1"), pod("db-1", "set-1"))
 			adoptOnCreate(t, client)
-			var out bytes.Buffer
-			e := &Expander{Client: client, Out: &out, BackupDir: t.TempDir(), Timeout: 2 * time.Second, Interval: 10 * time.Millisecond}
-			plans, err := e.Check(t.Context(), target())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.Prepare(t.Context(), plans); err != nil {
-				t.Fatal(err)
-			}
+			e, plans, out := prepared(t, client, 2*time.Second)
 			saved, err := os.ReadFile(plans[0].Backup)
 			if err != nil || strings.Contains(string(saved), "uid: set-1") || strings.Contains(string(saved), "resourceVersion") || strings.Contains(string(saved), "status") {
 				t.Errorf("saved set (%v):\n%s\nwant it without uid, resourceVersion and status", err, saved)
@@ -253,8 +245,22 @@ func TestFinishReportsALostSet(t *testing.T) {
 	client.PrependReactor("create", "statefulsets", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("connection refused")
 	})
-	var out bytes.Buffer
-	e := &Expander{Client: client, Out: &out, BackupDir: t.TempDir(), Timeout: time.Second, Interval: 10 * time.Millisecond}
+	e, plans, _ := prepared(t, client, time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // interrupted: Finish must still try
+	err := e.Finish(ctx, plans, errors.New("interrupted"))
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "run kubectl create -f "+plans[0].Backup) {
+		t.Errorf("Finish: %v, want the create error and the restore command", err)
+	}
+}
+
+// prepared returns an Expander over client that has checked and prepared
+// the default target (claims grown, set saved and deleted): the state Finish
+// starts from, with the progress it printed so far.
+func prepared(t *testing.T, client *fake.FakeDynamicClient, timeout time.Duration) (*Expander, []*SetPlan, *bytes.Buffer) {
+	t.Helper()
+	out := &bytes.Buffer{}
+	e := &Expander{Client: client, Out: out, BackupDir: t.TempDir(), Timeout: timeout, Interval: 10 * time.Millisecond}
 	plans, err := e.Check(t.Context(), target())
 	if err != nil {
 		t.Fatal(err)
@@ -262,12 +268,7 @@ func TestFinishReportsALostSet(t *testing.T) {
 	if err := e.Prepare(t.Context(), plans); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel() // interrupted: Finish must still try
-	err = e.Finish(ctx, plans, errors.New("interrupted"))
-	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "run kubectl create -f "+plans[0].Backup) {
-		t.Errorf("Finish: %v, want the create error and the restore command", err)
-	}
+	return e, plans, out
 }
 
 func assertRequest(t *testing.T, client *fake.FakeDynamicClient, name, want string) {
@@ -326,15 +327,7 @@ func TestPrepareFailsOnALaterSet(t *testing.T) {
 func TestFinishWaitsForTheAPIServer(t *testing.T) {
 	client := newClient(t, liveSet, expandable, claim("data-db-0", "Bound", "1Gi", "fast"), pod("db-0", "set-1"), pod("db-1", "set-1"))
 	adoptOnCreate(t, client)
-	var out bytes.Buffer
-	e := &Expander{Client: client, Out: &out, BackupDir: t.TempDir(), Timeout: 2 * time.Second, Interval: 10 * time.Millisecond}
-	plans, err := e.Check(t.Context(), target())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Prepare(t.Context(), plans); err != nil {
-		t.Fatal(err)
-	}
+	e, plans, out := prepared(t, client, 2*time.Second)
 	failures := map[string]int{"get": 3, "create": 2}
 	client.PrependReactor("*", "statefulsets", func(action k8stesting.Action) (bool, runtime.Object, error) {
 		if failures[action.GetVerb()] == 0 {
