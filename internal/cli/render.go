@@ -25,7 +25,7 @@ const renderExamples = `  # Helm 3: upgrade through pvc-guard (Helm passes no na
     --post-renderer ./bin/pvc-guard --post-renderer-args=--namespace=monitoring
 
   # Preview what would be preserved, without a cluster
-  kubectl get pvc,storageclass -A -o yaml > live.yaml
+  kubectl get pvc,sts,pv,storageclass -A -o yaml > live.yaml
   helm template grafana grafana/grafana -n monitoring | pvc-guard -n monitoring --live-state live.yaml
 
   # Keep live values instead of failing on conflicts, and keep a JSON report
@@ -86,7 +86,7 @@ $HELM_NAMESPACE, else the kubeconfig context's namespace, else "default".`,
 func (o *RenderOptions) AddFlags(fs *pflag.FlagSet) {
 	o.ClusterFlags.AddFlags(fs)
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "time limit for reading live state from the API server")
-	fs.StringArrayVar(&o.LiveStateFiles, "live-state", nil, "read live claims and storage classes from this file instead of the cluster (repeatable; a v1 List or a YAML stream)")
+	fs.StringArrayVar(&o.LiveStateFiles, "live-state", nil, "read live objects (claims, StatefulSets, volumes, storage classes, any ruled kind) from this file instead of the cluster (repeatable; a v1 List or a YAML stream)")
 	fs.StringVar(&o.ReportFile, "report", "", "write a JSON report of every rewrite and conflict to this file")
 	fs.StringVar(&o.KubeVersion, "kube-version", "", "the API server version the rules assume with --live-state (default: the newest they know)")
 	AddOnConflictFlag(fs, &o.OnConflict)
