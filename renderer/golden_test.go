@@ -3,6 +3,8 @@ package renderer_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/pvc-guard/pvc-guard/internal/testutil/golden"
@@ -51,5 +53,42 @@ func runGolden(t *testing.T, c *golden.Case) {
 			t.Fatalf("encoding the report: %v", err)
 		}
 		c.Compare("report.json", append(data, '\n'))
+	}
+}
+
+// TestEveryBuiltinRuleHasAGoldenCase holds the house rule that each shipped
+// rule is shown at work by at least one case under testdata/render: a rule
+// whose name no case's report carries has never been seen to fire.
+func TestEveryBuiltinRuleHasAGoldenCase(t *testing.T) {
+	reports, err := filepath.Glob("../testdata/render/*/report.json")
+	if err != nil || len(reports) == 0 {
+		t.Fatalf("no golden reports: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, path := range reports {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var report struct{ Rewrites, Conflicts []struct{ Rule string } }
+		if err := json.Unmarshal(data, &report); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, f := range append(report.Rewrites, report.Conflicts...) {
+			seen[f.Rule] = true
+		}
+	}
+	for _, name := range renderer.BuiltinRuleSets() {
+		sets, err := renderer.LoadRuleSets([]string{"builtin:" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, set := range sets {
+			for _, rule := range set.Rules {
+				if !seen[rule.Name] {
+					t.Errorf("rule %s (builtin:%s) fires in no case under testdata/render", rule.Name, set.Name)
+				}
+			}
+		}
 	}
 }
