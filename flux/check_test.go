@@ -161,3 +161,50 @@ func TestPatchesCheckSeveralVolumes(t *testing.T) {
 		})
 	}
 }
+
+// TestPatchesWarnAboutVolumesThatAreNotBound: a chart-rendered volume is
+// pinned as it is now, so one the binder has not bound yet gets its claimRef
+// later, and a Released one keeps a claimRef that names a claim that is
+// gone. A StatefulSet's pins copy nothing the cluster fills in later: it
+// gets no warning.
+func TestPatchesWarnAboutVolumesThatAreNotBound(t *testing.T) {
+	const chart = "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pv-db\nspec:\n  capacity:\n    storage: 1Gi\n  hostPath:\n    path: /srv/db\n" +
+		"---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  selector:\n    matchLabels:\n      app: db\n"
+	const liveSet = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: apps}\nspec:\n  serviceName: db\n  podManagementPolicy: OrderedReady\n  selector:\n    matchLabels: {app: db}\n"
+	tests := []struct {
+		name, status, claimRef string
+		want                   []string
+	}{
+		{name: "bound", status: "Bound", claimRef: "{kind: PersistentVolumeClaim, namespace: apps, name: data-db-0, uid: u1}"},
+		{name: "available", status: "Available", want: []string{"volume pv-db is Available, not Bound: its patch pins only what it has now"}},
+		{name: "released", status: "Released", claimRef: "{kind: PersistentVolumeClaim, namespace: apps, name: data-db-0, uid: u1}",
+			want: []string{"volume pv-db is Released: its claim apps/data-db-0 is gone, and the pinned claimRef keeps the volume from binding any other claim"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			volume := "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-db}\nspec:\n  capacity: {storage: 1Gi}\n  hostPath: {path: /srv/db}\n"
+			if tt.claimRef != "" {
+				volume += "  claimRef: " + tt.claimRef + "\n"
+			}
+			state := live.NewSnapshot()
+			if err := state.Add([]byte(volume + "status: {phase: " + tt.status + "}\n---\n" + liveSet)); err != nil {
+				t.Fatal(err)
+			}
+			result, err := (&flux.Patcher{Live: state, Namespace: "apps"}).Patches(context.Background(), []byte(chart))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(result.Block.PostRenderers[0].Kustomize.Patches); got != 2 {
+				t.Errorf("%d patches, want one for the volume and one for the set", got)
+			}
+			if len(result.Warnings) != len(tt.want) {
+				t.Fatalf("warnings:\n%s\nwant %d", strings.Join(result.Warnings, "\n"), len(tt.want))
+			}
+			for i, want := range tt.want {
+				if !strings.Contains(result.Warnings[i], want) {
+					t.Errorf("warning %d = %q, want it to say %q", i, result.Warnings[i], want)
+				}
+			}
+		})
+	}
+}

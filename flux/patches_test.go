@@ -3,8 +3,11 @@ package flux_test
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,11 +45,12 @@ func TestGolden(t *testing.T) {
 	})
 }
 
-// TestKustomizeMakesThePostRendererClaims is the promise of flux-patches:
+// TestKustomizeMakesThePostRendererObjects is the promise of flux-patches:
 // for every successful case here and in testdata/render, kustomize applying
-// the patches to the rendered stream, as Flux does, yields the claims the
-// post-renderer yields.
-func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
+// the patches to the rendered stream, as Flux does, yields the claims, and
+// every other object of a ruled kind, that the post-renderer yields, as the
+// API server compares them.
+func TestKustomizeMakesThePostRendererObjects(t *testing.T) {
 	dirs, err := filepath.Glob("../testdata/[fr]*/*")
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no cases found: %v", err)
@@ -63,7 +67,13 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 			if gap, known := kustomizeGaps[filepath.Base(dir)]; known {
 				t.Skip(gap)
 			}
-			p := patcher(golden.ReadOptions(t, dir, fluxDefaults), golden.Snapshot(t, dir))
+			opts := golden.ReadOptions(t, dir, fluxDefaults)
+			sets, err := golden.RuleSets(dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := patcher(opts, golden.Snapshot(t, dir))
+			p.Rules = sets
 			result, err := p.Patches(context.Background(), input)
 			if err != nil {
 				t.Fatal(err)
@@ -73,7 +83,7 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 			if err != nil {
 				t.Fatalf("applying the patches: %v", err)
 			}
-			rendered, _, err := (&renderer.Renderer{Live: p.Live, Namespace: p.Namespace, OnConflict: p.OnConflict}).Render(context.Background(), input)
+			rendered, _, err := (&renderer.Renderer{Live: p.Live, Namespace: p.Namespace, OnConflict: p.OnConflict, Rules: sets, KubeVersion: p.KubeVersion}).Render(context.Background(), input)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,15 +95,34 @@ func TestKustomizeMakesThePostRendererClaims(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			diffs := otherObjectsDiffer(t, patched.Bytes(), rendered, p.Namespace, sets)
 			if !gitopstest.SameClaims(asCompared(got), asCompared(want)) {
+				diffs = append(diffs, "the claims differ")
+			}
+			if len(diffs) > 0 {
 				blockYAML, err := yaml.Marshal(block)
 				if err != nil {
 					t.Fatalf("encoding the patches: %v", err)
 				}
-				t.Errorf("claims differ from the post-renderer's\n--- patches:\n%s\n--- kustomize:\n%s\n--- post-renderer:\n%s", blockYAML, patched, rendered)
+				t.Errorf("%v, from the post-renderer's\n--- patches:\n%s\n--- kustomize:\n%s\n--- post-renderer:\n%s", diffs, blockYAML, patched, rendered)
 			}
 		})
 	}
+}
+
+// otherObjectsDiffer compares the objects of ruled kinds other than claims
+// (which asCompared and SameClaims compare) in two streams.
+func otherObjectsDiffer(t *testing.T, got, want []byte, namespace string, sets []*renderer.RuleSet) []string {
+	t.Helper()
+	objects := func(stream []byte) map[gitopstest.ObjectID]map[string]any {
+		objs, err := gitopstest.Objects(stream, namespace, sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.DeleteFunc(objs, func(id gitopstest.ObjectID, _ map[string]any) bool { return id.Kind.Kind == "PersistentVolumeClaim" })
+		return objs
+	}
+	return gitopstest.DiffObjects(objects(got), objects(want))
 }
 
 // asCompared fills in what the API server fills in before it compares a
@@ -127,5 +156,37 @@ var kustomizeGaps = map[string]string{
 var fluxDefaults = golden.Options{Namespace: "default"}
 
 func patcher(opts golden.Options, state *live.Snapshot) *flux.Patcher {
-	return &flux.Patcher{Live: state, Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict)}
+	return &flux.Patcher{Live: state, Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict), KubeVersion: opts.KubeVersion}
+}
+
+// TestReorderedTemplatesFailLoudly: a JSON patch addresses a StatefulSet's
+// templates by index, so each template's operations follow a test of its
+// name. A later chart that lists the templates in another order makes
+// kustomize, and with it Flux's upgrade, fail instead of giving one
+// template the other's live fields.
+func TestReorderedTemplatesFailLoudly(t *testing.T) {
+	const dir = "../testdata/flux/sts-two-templates-chart-bump"
+	input := golden.Read(t, dir+"/input.yaml")
+	result, err := patcher(golden.ReadOptions(t, dir, fluxDefaults), golden.Snapshot(t, dir)).Patches(context.Background(), input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patches := result.Block.PostRenderers[0].Kustomize.Patches
+	if _, err := gitopstest.Kustomize(input, patches); err != nil {
+		t.Fatalf("the patches do not apply to the stream they were made from: %v", err)
+	}
+	var set map[string]any
+	if err := yaml.Unmarshal(input, &set); err != nil {
+		t.Fatal(err)
+	}
+	templates := set["spec"].(map[string]any)["volumeClaimTemplates"].([]any)
+	slices.Reverse(templates)
+	reordered, err := yaml.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := gitopstest.Kustomize(reordered, patches)
+	if err == nil || !strings.Contains(err.Error(), "test") {
+		t.Fatalf("kustomize with the templates reordered: error %v, want a failed test; output:\n%s", err, out)
+	}
 }

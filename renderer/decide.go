@@ -44,7 +44,9 @@ func (r *Renderer) decideAll(fields []field, related func(GroupKind, ObjectKey) 
 			de = &docEdits{doc: obj.doc, parsed: obj.parsed}
 			edits = append(edits, de)
 		}
-		de.edits = append(de.edits, yamltext.Edit{Item: obj.item, Path: f.path, Value: live, Remove: !values.liveSet})
+		edit := yamltext.Edit{Item: obj.item, Path: f.path, Value: live, Remove: !values.liveSet}
+		de.edits = append(de.edits, edit)
+		obj.edits = append(obj.edits, edit)
 		de.notes = append(de.notes, note(finding))
 	}
 	return edits

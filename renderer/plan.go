@@ -79,6 +79,8 @@ type object struct {
 	// view and liveView are both objects as the API server compares them
 	// on an update (views), for kinds it rewrites before comparing.
 	view, liveView any
+	// edits are the object's rewrites, for Result.Objects.
+	edits []yamltext.Edit
 }
 
 // attachLive records the live object and the views the rules compare.

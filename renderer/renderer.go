@@ -80,8 +80,10 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 		return nil, err
 	}
 	result := &Result{
-		Report: &Report{ObjectsChecked: len(objects), Rewrites: []Finding{}, Conflicts: []Finding{}},
-		in:     in,
+		Report:  &Report{ObjectsChecked: len(objects), Rewrites: []Finding{}, Conflicts: []Finding{}},
+		in:      in,
+		objects: objects,
+		index:   ix,
 	}
 	if len(objects) == 0 {
 		return result, nil
@@ -231,6 +233,9 @@ type Result struct {
 	Report    *Report
 	in        []byte
 	rewritten []rewrittenDocument // in stream order
+	// objects and index are what Objects reports on.
+	objects []*object
+	index   *ruleIndex
 }
 
 // rewrittenDocument is the new text of one document of the input.

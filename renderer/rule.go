@@ -152,8 +152,16 @@ func (r *Rule) shape() shape {
 // API server rather than the field not being set: "" is a storage class,
 // {} a selector, while [] access modes are none.
 func (r *Rule) IsSet(v any) bool {
-	_, set := canonical(v, r.shape())
+	_, set := r.Canonical(v)
 	return set
+}
+
+// Canonical returns v, a value of the rule's field, as its Go type in the
+// API holds it (the forms that mean "not set" give false, and the zero
+// fields of a struct are left out), so that two values the API server
+// decodes alike compare equal.
+func (r *Rule) Canonical(v any) (any, bool) {
+	return canonical(v, r.shape())
 }
 
 // read returns the rule's field as compared: written is the chart's value

@@ -16,10 +16,10 @@ import (
 	"github.com/pvc-guard/pvc-guard/renderer"
 )
 
-const fluxPatchesExamples = `  # Pin the claims of a chart as Flux will render it (same values as the HelmRelease)
+const fluxPatchesExamples = `  # Pin the claims, StatefulSets and volumes of a chart as Flux will render it (same values as the HelmRelease)
   helm template grafana grafana/grafana -n monitoring -f values.yaml | pvc-guard flux-patches -n monitoring
 
-  # Pin the claims of a release Flux has installed (helm-controller names it
+  # Pin those of a release Flux has installed (helm-controller names it
   # <targetNamespace>-<name> when spec.targetNamespace is set)
   pvc-guard flux-patches --release grafana -n monitoring
 
@@ -42,25 +42,34 @@ func NewFluxPatchesCommand(streams Streams) *cobra.Command {
 	o := &FluxPatchesOptions{RenderOptions: NewRenderOptions(streams), Output: "yaml"}
 	cmd := &cobra.Command{
 		Use:   "flux-patches",
-		Short: "Print a Flux HelmRelease's spec.postRenderers that pin claims to their live fields",
+		Short: "Print a Flux HelmRelease's spec.postRenderers that pin ruled objects to their live fields",
 		Long: `Read a rendered manifest stream (stdin, --manifest, or the stored manifest of
 --release) and the live cluster, and print the spec.postRenderers block of a
-Flux HelmRelease: a kustomize post-renderer with one strategic-merge patch per
-claim that exists in the cluster.
+Flux HelmRelease: a kustomize post-renderer with one patch per object of a
+ruled kind (claims, StatefulSets, PersistentVolumes, and the kinds of
+--rules) that exists in the cluster.
 
-Each patch sets every immutable field the live claim has (volumeName, storage
-class, access modes, volume mode, selector, data sources, limits) to its live
-value, so it holds for later chart versions too; the storage request is
-pinned only where the chart asks for less than the live claim has, so charts
-can still grow claims. Conflicts fail as in "pvc-guard render" unless
---on-conflict=keep-live. Kustomize applying the patches yields the claims the
-post-renderer would. The cluster is only read.
+Each patch sets every field the post-renderer keeps and every immutable
+field the live object has (a claim's volumeName, storage class, access
+modes, volume mode, selector, data sources, limits; a StatefulSet's
+selector, serviceName, podManagementPolicy and its templates' labels,
+annotations and immutable fields; a volume's source, nodeAffinity and
+claimRef) to its live value, so it holds for later chart versions too;
+sizes (a claim's storage request, a template's) are pinned only where the
+chart asks for less than the live object has, so charts can still grow
+them. A claim or volume is a strategic-merge patch; a StatefulSet, whose
+templates are a list without a merge key, a JSON 6902 patch that tests
+each template's name before it patches it by index. Conflicts fail as in
+"pvc-guard render" unless --on-conflict=keep-live. Kustomize applying the
+patches yields the objects the post-renderer would. The cluster is only
+read.
 
 Pins go stale, so regenerate them on a schedule. A warning on stderr names
-each pin that will not hold: a claim that is not Bound, or whose volume's
-claimRef names another claim or uid (a claim deleted and re-created, which
-stays Pending on its old volume). Reading volumes needs "get
-persistentvolumes"; without it the warning says that check was skipped.`,
+each pin that will not hold: a claim or volume that is not Bound, a
+Released volume, or a claim whose volume's claimRef names another claim or
+uid (a claim deleted and re-created, which stays Pending on its old volume).
+Reading volumes needs "get persistentvolumes"; without it the warning says
+that check was skipped.`,
 		Example: fluxPatchesExamples,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
