@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/version"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/pvc-guard/pvc-guard/renderer"
@@ -12,10 +13,11 @@ import (
 
 // config is what one run uses once the functionConfig is applied.
 type config struct {
-	Namespace  string
-	OnConflict renderer.ConflictPolicy
-	LiveState  []string
-	Rules      []*renderer.RuleSet
+	Namespace   string
+	OnConflict  renderer.ConflictPolicy
+	LiveState   []string
+	Rules       []*renderer.RuleSet
+	KubeVersion string
 }
 
 // Keys of the functionConfig ConfigMap's data. A ConfigMap is what kpt
@@ -26,13 +28,17 @@ const (
 	keyOnConflict = "onConflict" // "fail" (default) or "keep-live"
 	keyLiveState  = "liveState"  // comma-separated snapshot files instead of the cluster
 	keyRules      = "rules"      // comma-separated rule set files (or builtin:NAME) added to the default rules
+	// keyKubeVersion is the API server version the rules assume with a
+	// snapshot, as --kube-version: which StatefulSet fields are mutable
+	// depends on it, and a snapshot cannot say.
+	keyKubeVersion = "kubeVersion"
 )
 
 // loadConfig applies the functionConfig, a ConfigMap whose data holds the
 // keys above, to the function's defaults. Unknown keys are refused, so a
 // misspelt option cannot silently fall back to the cluster or to "fail".
 func (f *Function) loadConfig(fc *yaml.RNode) (config, error) {
-	cfg := config{Namespace: f.Namespace, OnConflict: f.OnConflict, Rules: f.Rules}
+	cfg := config{Namespace: f.Namespace, OnConflict: f.OnConflict, Rules: f.Rules, KubeVersion: f.KubeVersion}
 	if fc.IsNilOrEmpty() {
 		return cfg, nil
 	}
@@ -53,9 +59,17 @@ func (f *Function) loadConfig(fc *yaml.RNode) (config, error) {
 				return cfg, fmt.Errorf("functionConfig data.%s: %w", keyRules, err)
 			}
 			cfg.Rules = rules
+		case keyKubeVersion:
+			if _, err := version.ParseGeneric(value); err != nil {
+				return cfg, fmt.Errorf("functionConfig data.%s: %w", keyKubeVersion, err)
+			}
+			cfg.KubeVersion = value
 		default:
 			return cfg, fmt.Errorf("functionConfig data has unknown key %q; pvc-guard reads %s", key, configKeys)
 		}
+	}
+	if cfg.KubeVersion != "" && len(cfg.LiveState) == 0 && !f.Snapshot {
+		return cfg, fmt.Errorf("functionConfig data.%s is for a snapshot (data.%s, or the command line's --live-state); with a cluster the API server says its version", keyKubeVersion, keyLiveState)
 	}
 	switch cfg.OnConflict {
 	case "", renderer.Fail, renderer.KeepLive:
@@ -64,7 +78,7 @@ func (f *Function) loadConfig(fc *yaml.RNode) (config, error) {
 	return cfg, fmt.Errorf(`functionConfig data.%s must be "fail" or "keep-live", not %q`, keyOnConflict, cfg.OnConflict)
 }
 
-const configKeys = keyNamespace + ", " + keyOnConflict + ", " + keyLiveState + " and " + keyRules
+const configKeys = keyNamespace + ", " + keyOnConflict + ", " + keyLiveState + ", " + keyRules + " and " + keyKubeVersion
 
 // paths splits a comma-separated list of files, resolving relative paths
 // against the function's directory.

@@ -41,6 +41,13 @@ type Function struct {
 	// Rules are the rule sets unless the functionConfig names rules
 	// files; nil means the default set.
 	Rules []*renderer.RuleSet
+	// KubeVersion is the API server version the rules assume, unless the
+	// functionConfig's kubeVersion says another; empty means the
+	// cluster's, or with a snapshot the newest the rules know.
+	KubeVersion string
+	// Snapshot says that Live is a snapshot (the command line's
+	// --live-state), for which the functionConfig may set kubeVersion.
+	Snapshot bool
 }
 
 // Run reads a ResourceList from in and writes the resulting ResourceList to
@@ -99,7 +106,7 @@ func (f *Function) transform(ctx context.Context, rl *framework.ResourceList) (*
 	if err != nil {
 		return nil, framework.Results{errorResult(err)}
 	}
-	r := &renderer.Renderer{Live: state, Namespace: cfg.Namespace, OnConflict: cfg.OnConflict, Rules: cfg.Rules}
+	r := &renderer.Renderer{Live: state, Namespace: cfg.Namespace, OnConflict: cfg.OnConflict, Rules: cfg.Rules, KubeVersion: cfg.KubeVersion}
 	out, report, err := r.Render(ctx, stream)
 	if err != nil {
 		return report, errorResults(err, rl.Items)

@@ -105,7 +105,7 @@ func TestSameAsPostRenderer(t *testing.T) {
 				t.Fatal(err)
 			}
 			fn := &krm.Function{Namespace: opts.Namespace, OnConflict: renderer.ConflictPolicy(opts.OnConflict),
-				Live: golden.Snapshot(t, dir), Rules: rules}
+				Live: golden.Snapshot(t, dir), Rules: rules, KubeVersion: opts.KubeVersion, Snapshot: true}
 			var out bytes.Buffer
 			if _, err := fn.Run(context.Background(), resourceList(t, items), &out); err != nil {
 				t.Fatalf("function failed: %v\n%s", err, out.String())

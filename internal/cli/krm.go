@@ -15,7 +15,8 @@ import (
 func (o *RenderOptions) runFunction(ctx context.Context, in []byte, state renderer.LiveState, rules []*renderer.RuleSet) error {
 	ctx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 	defer cancel()
-	fn := &krm.Function{Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict), Live: state, Rules: rules}
+	fn := &krm.Function{Namespace: o.Namespace(), OnConflict: renderer.ConflictPolicy(o.OnConflict), Live: state, Rules: rules,
+		KubeVersion: o.KubeVersion, Snapshot: len(o.LiveStateFiles) > 0}
 	report, err := fn.Run(ctx, in, o.Out)
 	if o.ReportFile != "" && report != nil {
 		if err := writeJSON(o.ReportFile, report); err != nil {
