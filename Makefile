@@ -40,10 +40,12 @@ fuzz:
 	$(GO) test ./renderer/yamltext -run='^$$' -fuzz=FuzzBlockYAML -fuzztime=$(FUZZTIME)
 	$(GO) test ./renderer/yamltext -run='^$$' -fuzz=FuzzSplicePlainDocuments -fuzztime=$(FUZZTIME)
 
-# Throughput against `cat` as the identity post-renderer, in one run.
+# Throughput against `cat` as the identity post-renderer, in one run;
+# BASELINE=path/to/older/pvc-guard measures that binary in the same rounds,
+# BENCH_ARGS go to bin/pvc-guard only (BENCH_ARGS="--rules builtin:workloads").
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./renderer
-	$(GO) run ./hack/bench -pvc-guard $(BIN)
+	$(GO) run ./hack/bench -pvc-guard $(BIN) $(if $(BASELINE),-baseline $(BASELINE)) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 # Install the Helm plugins for each helm, helm3 and helm4 on PATH (see
 # scripts/install-plugins.sh for HELM_BINS and the Helm 3/Helm 4 rules),
