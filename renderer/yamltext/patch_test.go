@@ -25,6 +25,9 @@ func TestIsPlainWord(t *testing.T) {
 		{"1_000", false},
 		{"0x1F", false},
 		{".inf", false},
+		{"nan", false},
+		{"Infinity", false},
+		{"1e3Gi", true},
 		{"-x", false},
 		{"a b", false},
 		{"a:b", false},
@@ -33,6 +36,41 @@ func TestIsPlainWord(t *testing.T) {
 	for _, tt := range tests {
 		if got := isPlainWord(tt.text); got != tt.want {
 			t.Errorf("isPlainWord(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestPlainEntryIsTheEncoders(t *testing.T) {
+	tests := []struct {
+		value any
+		plain bool // the fast path writes it
+	}{
+		{"pv-data", true},
+		{map[string]any{"app.kubernetes.io/name": "db", "helm.sh/chart": "app-1.2.2"}, true},
+		{map[string]any{"a": map[string]any{"b": "c", "d": map[string]any{"e": "f"}}, "g": "h"}, true},
+		{map[string]any{"a": "yes"}, false},
+		{map[string]any{"a": "x y"}, false},
+		{map[string]any{"a": map[string]any{}}, false},
+		{map[string]any{"a": []any{"b"}}, false},
+		{map[string]any{}, false},
+		{map[string]any{"a": 1}, false},
+	}
+	for _, tt := range tests {
+		node, err := valueNode("labels", tt.value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entry := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "labels"}, node}}
+		want, err := yaml.MarshalWithOptions(entry, &yaml.EncoderOptions{SeqIndent: yaml.CompactSequenceStyle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := plainEntry("labels", node)
+		if ok != tt.plain {
+			t.Errorf("%v: fast path %v, want %v", tt.value, ok, tt.plain)
+		}
+		if ok && string(got) != string(want) {
+			t.Errorf("%v: fast path writes\n%s\nthe encoder\n%s", tt.value, got, want)
 		}
 	}
 }

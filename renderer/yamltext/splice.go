@@ -123,11 +123,10 @@ type splicer struct {
 	text      []byte
 	lineStart []int // byte offset of each line; lineStart[len] = len(text)
 	eol       string
-	seqStyle  yaml.SequenceIndentStyle
 }
 
 func newSplicer(text []byte) *splicer {
-	s := &splicer{text: text, eol: "\n", lineStart: []int{0}}
+	s := &splicer{text: text, eol: "\n", lineStart: make([]int, 1, bytes.Count(text, []byte("\n"))+2)}
 	for i, c := range text {
 		if c == '\n' && i+1 < len(text) {
 			s.lineStart = append(s.lineStart, i+1)
@@ -137,7 +136,6 @@ func newSplicer(text []byte) *splicer {
 	if bytes.Contains(text, []byte("\r\n")) {
 		s.eol = "\r\n"
 	}
-	s.seqStyle = yaml.SequenceIndentStyle(yaml.DeriveSeqIndentStyle(string(text)))
 	return s
 }
 
@@ -246,11 +244,12 @@ func keepQuoting(replacement, old *yaml.Node) {
 // renderEntry encodes key: value as block YAML indented by col spaces, in the
 // Document's sequence style and line endings.
 func (s *splicer) renderEntry(key string, value *yaml.Node, col int) ([]byte, error) {
-	encoded, ok := scalarEntry(key, value)
+	encoded, ok := plainEntry(key, value)
 	if !ok {
 		entry := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: key}, value}}
+		style := yaml.SequenceIndentStyle(yaml.DeriveSeqIndentStyle(string(s.text)))
 		var err error
-		if encoded, err = yaml.MarshalWithOptions(entry, &yaml.EncoderOptions{SeqIndent: s.seqStyle}); err != nil {
+		if encoded, err = yaml.MarshalWithOptions(entry, &yaml.EncoderOptions{SeqIndent: style}); err != nil {
 			return nil, fmt.Errorf("encoding %s: %w", key, err)
 		}
 	}
@@ -267,18 +266,38 @@ func (s *splicer) renderEntry(key string, value *yaml.Node, col int) ([]byte, er
 	return out.Bytes(), nil
 }
 
-// scalarEntry writes "key: value" for the common case of a plain word
-// (volume names, class names, sizes) without starting a YAML encoder, which
-// costs more than the rest of a claim's rewrite. ok is false for anything
-// that might need quoting; the encoder handles those.
-func scalarEntry(key string, value *yaml.Node) (entry []byte, ok bool) {
-	if value.Kind != yaml.ScalarNode || value.Tag != "!!str" || !isPlainWord(key) {
+// plainEntry writes "key: value" for the common cases, a plain word
+// (volume names, class names, sizes) or mappings of them (labels), without
+// starting a YAML encoder, which costs more than the rest of a rewrite; its
+// output is the encoder's (TestPlainEntryIsTheEncoders). ok is false for
+// anything that might need quoting, and for sequences, whose indentation
+// follows the document; the encoder handles those.
+func plainEntry(key string, value *yaml.Node) (entry []byte, ok bool) {
+	if !isPlainWord(key) {
 		return nil, false
 	}
 	switch {
-	case value.Style == 0 && isPlainWord(value.Value):
+	case value.Kind == yaml.MappingNode && len(value.Content) > 0:
+		out := []byte(key + ":\n")
+		for i := 0; i+1 < len(value.Content); i += 2 {
+			k := value.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Tag != "!!str" {
+				return nil, false
+			}
+			child, ok := plainEntry(k.Value, value.Content[i+1])
+			if !ok {
+				return nil, false
+			}
+			for line := range bytes.Lines(child) {
+				out = append(append(out, "  "...), line...)
+			}
+		}
+		return out, true
+	case value.Kind != yaml.ScalarNode || value.Tag != "!!str" || !isPlainWord(value.Value):
+		return nil, false
+	case value.Style == 0:
 		return []byte(key + ": " + value.Value + "\n"), true
-	case value.Style == yaml.DoubleQuotedStyle && isPlainWord(value.Value):
+	case value.Style == yaml.DoubleQuotedStyle:
 		return []byte(key + ": \"" + value.Value + "\"\n"), true
 	}
 	return nil, false
@@ -304,6 +323,9 @@ func isPlainWord(text string) bool {
 	lower := strings.ToLower(text)
 	if strings.HasPrefix(lower, "0x") || strings.HasPrefix(lower, "0o") || strings.HasPrefix(lower, "0b") {
 		return false
+	}
+	if strings.Trim(lower, "0123456789._+-aefinptxy") != "" {
+		return true // a byte no number has ("Gi", "/"): spares ParseFloat's error
 	}
 	_, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
 	return err != nil
