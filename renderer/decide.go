@@ -24,7 +24,7 @@ func (r *Renderer) decideAll(fields []field, related func(GroupKind, ObjectKey) 
 		}
 		obj := f.obj
 		finding := Finding{Document: obj.doc.Index, Source: obj.source, APIVersion: obj.apiVersion, Kind: obj.kind.Kind,
-			Namespace: obj.key.Namespace, Name: obj.key.Name, Field: f.path.String(), Rule: f.rule.Name,
+			Namespace: obj.key.Namespace, Name: obj.key.Name, Field: f.Path.String(), Rule: f.rule.Name,
 			Chart: chart, Live: live, Reason: ruling.why}
 		if ruling.verdict == conflict {
 			finding.Fix = fixFor(f.rule)
@@ -44,7 +44,7 @@ func (r *Renderer) decideAll(fields []field, related func(GroupKind, ObjectKey) 
 			de = &docEdits{doc: obj.doc, parsed: obj.parsed}
 			edits = append(edits, de)
 		}
-		edit := yamltext.Edit{Item: obj.item, Path: f.path, Value: live, Remove: !values.liveSet}
+		edit := yamltext.Edit{Item: obj.item, Path: f.Path, Value: live, Remove: !values.liveSet}
 		de.edits = append(de.edits, edit)
 		obj.edits = append(obj.edits, edit)
 		de.notes = append(de.notes, note(finding))

@@ -13,8 +13,9 @@ type Object struct {
 	APIVersion string
 	Kind       GroupKind
 	Key        ObjectKey
-	// Chart is the object as the stream renders it; Live the live object,
-	// nil when the cluster has none.
+	// Chart is the object as the stream renders it, as far as the rules
+	// and their policies read it (the rest is not parsed); Live the live
+	// object, nil when the cluster has none.
 	Chart, Live map[string]any
 	// Pins are the fields to set, each at most once: every field the
 	// renderer rewrote (in the report's order), then every field whose
@@ -46,12 +47,12 @@ func (res *Result) pins(obj *object) []yamltext.Edit {
 		pinned[edit.Path.String()] = true
 	}
 	for _, f := range res.index.fields(obj) {
-		if !f.rule.PinsAlways() || pinned[f.path.String()] {
+		if !f.rule.PinsAlways() || pinned[f.Path.String()] {
 			continue
 		}
-		if value := f.path.Get(obj.live); f.rule.IsSet(value) {
-			pinned[f.path.String()] = true
-			pins = append(pins, yamltext.Edit{Item: obj.item, Path: f.path, Value: value})
+		if value := f.Path.Get(obj.live); f.rule.IsSet(value) {
+			pinned[f.Path.String()] = true
+			pins = append(pins, yamltext.Edit{Item: obj.item, Path: f.Path, Value: value})
 		}
 	}
 	return pins

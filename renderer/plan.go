@@ -17,6 +17,8 @@ type ruleIndex struct {
 	// server is the API server's version, which decides the rules that
 	// only hold on older servers; nil means the newest the rules know.
 	server *version.Version
+	// before holds the parsed ImmutableBefore of the rules that have one.
+	before map[*Rule]*version.Version
 	scopes map[GroupKind]Scope
 	// needles are the texts the pre-scan looks for: each ruled kind's
 	// name, without those another needle contains (PersistentVolume
@@ -27,7 +29,7 @@ type ruleIndex struct {
 // newRuleIndex indexes the rules of sets for a server of the given version
 // (nil: the newest the rules know).
 func newRuleIndex(sets []*RuleSet, server *version.Version) *ruleIndex {
-	ix := &ruleIndex{byKind: map[GroupKind][]*Rule{}, scopes: map[GroupKind]Scope{}, server: server}
+	ix := &ruleIndex{byKind: map[GroupKind][]*Rule{}, scopes: map[GroupKind]Scope{}, server: server, before: map[*Rule]*version.Version{}}
 	var kinds []string
 	for _, set := range sets {
 		for i := range set.Rules {
@@ -37,6 +39,9 @@ func newRuleIndex(sets []*RuleSet, server *version.Version) *ruleIndex {
 			}
 			ix.byKind[r.Resource] = append(ix.byKind[r.Resource], r)
 			ix.scopes[r.Resource] = r.scope()
+			if r.ImmutableBefore != "" {
+				ix.before[r] = version.MustParseGeneric(r.ImmutableBefore) // validated when read
+			}
 		}
 	}
 	for _, kind := range kinds {
@@ -81,6 +86,7 @@ type object struct {
 	view, liveView any
 	// edits are the object's rewrites, for Result.Objects.
 	edits []yamltext.Edit
+	pair  objectPair // what the policies read
 }
 
 // attachLive records the live object and the views the rules compare.
@@ -89,6 +95,7 @@ func (o *object) attachLive(live map[string]any) {
 	if view := views[o.kind]; view != nil {
 		o.view, o.liveView = view(o.value, live), view(live, nil)
 	}
+	o.pair = objectPair{chart: o.value, live: live, liveView: o.liveView}
 }
 
 // objectsIn returns the ruled objects of one document: the document
@@ -179,52 +186,50 @@ func (ix *ruleIndex) newObject(doc yamltext.Document, parsed yamltext.Parsed, it
 		source: yamltext.SourceOf(doc.Raw), value: value}, nil
 }
 
-// field is one concrete field of one object that a rule decides on.
+// field is one concrete field of one object that a rule decides on, with
+// what the object's sides hold there (see objectSides).
 type field struct {
 	obj  *object
 	rule *Rule
-	path yamltext.Path
+	yamltext.Found
 }
 
+// The objects a field is resolved over, in this order: the chart's object
+// as written, as the API server compares it (its view), and the live view.
+const (
+	chartSide = iota
+	viewSide
+	liveSide
+)
+
 // fields returns every field the rules decide on for a live object: each
-// rule's paths, expanded over the items the chart and the live object
+// rule's paths, resolved over the items the chart and the live object
 // have. A field inside a list item that only one side has is left to the
 // rule on the item itself (fixed-membership): there is nothing to compare.
 func (ix *ruleIndex) fields(obj *object) []field {
 	var out []field
 	for _, rule := range ix.byKind[obj.kind] {
-		if !rule.appliesTo(ix.server) {
+		if !ix.applies(rule) {
 			continue
 		}
 		for _, p := range rule.Fields() {
-			for _, concrete := range p.Expand(obj.value, obj.live) {
-				if insideOneSidedItem(concrete, obj.value, obj.live) {
-					continue
+			for _, found := range p.Resolve(obj.value, obj.view, obj.liveView) {
+				if !found.Partial {
+					out = append(out, field{obj: obj, rule: rule, Found: found})
 				}
-				out = append(out, field{obj: obj, rule: rule, path: concrete})
 			}
 		}
 	}
 	return out
 }
 
-func insideOneSidedItem(p yamltext.Path, chart, live any) bool {
-	for i := range len(p) - 1 {
-		if p[i].IsList() && (p[:i+1].Get(chart) == nil || p[:i+1].Get(live) == nil) {
-			return true
-		}
-	}
-	return false
-}
-
 // decide applies the field's rule; related reads a related live object.
 // It returns the chart's value as written and the live one as compared.
 func (f field) decide(related func(GroupKind, ObjectKey) map[string]any) (chart, live any, values fieldValues, r ruling) {
-	chart, live = f.path.Get(f.obj.value), f.path.Get(f.obj.liveView)
-	values = f.rule.read(chart, f.path.Get(f.obj.view), live)
-	values.chartKey, values.liveKey = f.path.Has(f.obj.value), f.path.Has(f.obj.liveView)
-	pair := &objectPair{chart: f.obj.value, live: f.obj.live, liveView: f.obj.liveView, related: related}
-	return chart, live, values, policies[f.rule.Policy].decide(fieldCase{rule: f.rule, fieldValues: values, object: pair})
+	chart, live = f.Values[chartSide], f.Values[liveSide]
+	values = f.rule.read(chart, f.Values[viewSide], live)
+	values.chartKey, values.liveKey = f.Keys[chartSide], f.Keys[liveSide]
+	return chart, live, values, policies[f.rule.Policy].decide(fieldCase{rule: f.rule, fieldValues: values, object: &f.obj.pair, related: related})
 }
 
 // relatedKeys runs the decisions whose policy reads related objects once,
@@ -246,6 +251,13 @@ func relatedKeys(fields []field) map[GroupKind][]ObjectKey {
 		}
 	}
 	return asked
+}
+
+// applies reports whether the rule holds on the server; without a known
+// server, the newest the rules know.
+func (ix *ruleIndex) applies(r *Rule) bool {
+	before := ix.before[r]
+	return before == nil || ix.server != nil && ix.server.LessThan(before)
 }
 
 // versionMatters reports whether a rule for one of the objects' kinds

@@ -69,14 +69,14 @@ type fieldCase struct {
 	rule *Rule
 	fieldValues
 	object *objectPair
+	// related reads a related live object (a claim's StorageClass).
+	related func(kind GroupKind, key ObjectKey) map[string]any
 }
 
-// objectPair is an object of the stream and its live counterpart, with a
-// way to read related live objects (a claim's StorageClass).
+// objectPair is an object of the stream and its live counterpart.
 type objectPair struct {
 	chart, live map[string]any
 	liveView    any // the live object as the API server compares it
-	related     func(kind GroupKind, key ObjectKey) map[string]any
 }
 
 // verdict is what a rule decides for one field of one object.
@@ -240,19 +240,19 @@ func decideStorageRequest(f fieldCase) ruling {
 	case cmp < 0:
 		return ruling{verdict: takeLive, why: "the live request is larger and can never shrink"}
 	}
-	if ok, why := expandable(f.object); !ok {
+	if ok, why := expandable(f); !ok {
 		return ruling{verdict: conflict, why: "the claim can only grow when its StorageClass allows volume expansion: " + why}
 	}
 	return ruling{verdict: keepChart}
 }
 
 // expandable reports whether a live claim's StorageClass allows expansion.
-func expandable(o *objectPair) (bool, string) {
-	name := claimClass(o.live)
+func expandable(f fieldCase) (bool, string) {
+	name := claimClass(f.object.live)
 	if name == "" {
 		return false, "the live claim has no storageClassName"
 	}
-	class := o.related(classGroupKind, ObjectKey{Name: name})
+	class := f.related(classGroupKind, ObjectKey{Name: name})
 	switch {
 	case class == nil:
 		return false, fmt.Sprintf("StorageClass %q does not exist", name)

@@ -123,18 +123,6 @@ func (r *Rule) validate() error {
 	return nil
 }
 
-// appliesTo reports whether the rule holds on a server of the given
-// version; nil means the newest server the rules know.
-func (r *Rule) appliesTo(server *version.Version) bool {
-	if r.ImmutableBefore == "" {
-		return true
-	}
-	if server == nil {
-		return false
-	}
-	return server.LessThan(version.MustParseGeneric(r.ImmutableBefore))
-}
-
 // PinsAlways reports whether a pin of the field (flux-patches) holds the
 // live value whatever the chart renders, rather than only where the
 // renderer rewrote it: a size must stay free to grow.
@@ -151,10 +139,7 @@ func (r *Rule) shape() shape {
 // IsSet reports whether v, a value of the rule's field, is a value to the
 // API server rather than the field not being set: "" is a storage class,
 // {} a selector, while [] access modes are none.
-func (r *Rule) IsSet(v any) bool {
-	_, set := r.Canonical(v)
-	return set
-}
+func (r *Rule) IsSet(v any) bool { return isSet(v, r.shape()) }
 
 // Canonical returns v, a value of the rule's field, as its Go type in the
 // API holds it (the forms that mean "not set" give false, and the zero

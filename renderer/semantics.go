@@ -113,35 +113,27 @@ func with(fields map[string]shape, name string, s shape) map[string]shape {
 // out. A value of the wrong type is kept as written: the API server refuses
 // it anyway.
 func canonical(v any, s shape) (any, bool) {
+	if !isSet(v, s) {
+		if s.kind == valueShape {
+			return v, false // "" as written
+		}
+		return nil, false
+	}
 	switch s.kind {
-	case valueShape:
-		return v, v != nil && v != ""
 	case listShape:
 		items, ok := v.([]any)
-		if !ok {
-			return v, v != nil
-		}
-		if len(items) == 0 {
-			return nil, false
+		if !ok || s.item.kind == valueShape {
+			return v, true // string items are what they are
 		}
 		out := make([]any, len(items))
 		for i, item := range items {
 			out[i], _ = canonical(item, *s.item)
 		}
 		return out, true
-	case mapShape:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return v, v != nil
-		}
-		if len(m) == 0 {
-			return nil, false
-		}
-		return m, true
 	case structShape:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return v, v != nil
+			return v, true
 		}
 		out := map[string]any{}
 		for name, field := range s.fields {
@@ -151,34 +143,77 @@ func canonical(v any, s shape) (any, bool) {
 		}
 		return out, true
 	case objectShape:
-		if v == nil {
-			return nil, false
-		}
 		return withoutZeros(v), true
 	}
-	return v, v != nil // pointerShape
+	return v, true
+}
+
+// isSet is canonical's verdict on whether v is set, without building the
+// canonical value.
+func isSet(v any, s shape) bool {
+	switch s.kind {
+	case valueShape:
+		return v != nil && v != ""
+	case listShape:
+		if items, ok := v.([]any); ok {
+			return len(items) > 0
+		}
+	case mapShape:
+		if m, ok := v.(map[string]any); ok {
+			return len(m) > 0
+		}
+	}
+	return v != nil
 }
 
 // withoutZeros drops the zero values inside mappings and lists: "", 0,
-// false, null, and mappings and lists left empty.
+// false, null, and mappings and lists left empty. A mapping or list that
+// holds no zero is returned as it is, not copied: most objects hold none.
 func withoutZeros(v any) any {
+	out, _ := stripZeros(v)
+	return out
+}
+
+// stripZeros is withoutZeros, and whether it changed anything.
+func stripZeros(v any) (any, bool) {
 	switch t := v.(type) {
 	case map[string]any:
-		out := map[string]any{}
+		var out map[string]any // a copy, once a child changes
 		for key, child := range t {
-			if child = withoutZeros(child); !isZero(child) {
-				out[key] = child
+			stripped, changed := stripZeros(child)
+			drop := isZero(stripped)
+			if out == nil && (drop || changed) {
+				out = maps.Clone(t)
+			}
+			switch {
+			case out == nil:
+			case drop:
+				delete(out, key)
+			default:
+				out[key] = stripped
 			}
 		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, child := range t {
-			out[i] = withoutZeros(child)
+		if out == nil {
+			return t, false
 		}
-		return out
+		return out, true
+	case []any:
+		var out []any
+		for i, child := range t {
+			stripped, changed := stripZeros(child)
+			if out == nil && changed {
+				out = slices.Clone(t)
+			}
+			if out != nil {
+				out[i] = stripped
+			}
+		}
+		if out == nil {
+			return t, false
+		}
+		return out, true
 	}
-	return v
+	return v, false
 }
 
 func isZero(v any) bool {

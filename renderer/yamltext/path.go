@@ -203,17 +203,6 @@ func (p Path) Get(v any) any {
 	return v
 }
 
-// Has reports whether the field at p is there in v at all, null included.
-func (p Path) Has(v any) bool {
-	last := p[len(p)-1]
-	if last.IsList() {
-		return p.Get(v) != nil
-	}
-	m, _ := p[:len(p)-1].Get(v).(map[string]any)
-	_, found := m[last.Key]
-	return found
-}
-
 // child steps from v into one key or list item.
 func (s Step) child(v any) any {
 	if !s.IsList() {
@@ -246,49 +235,94 @@ func itemName(item any, key []string) (string, bool) {
 	return name, ok
 }
 
-// Expand returns the concrete paths of p over the given objects: a wildcard
-// step becomes one path per item name found in any of them, in the order
-// the objects list them (the first object's items first). A path without
-// wildcards is returned as it is.
-func (p Path) Expand(objects ...any) []Path {
-	var out []Path
-	p.expand(0, nil, objects, &out)
+// Found is one concrete path of a rule's path and what each object holds
+// there.
+type Found struct {
+	Path Path
+	// Values holds the value at Path in each object, nil where it has none.
+	Values []any
+	// Keys says whether each object has the field at all, null included.
+	Keys []bool
+	// Partial says that some object lacks a list item the path steps
+	// through before its end: there is no field there to compare.
+	Partial bool
+}
+
+// Resolve returns the concrete paths of p over the given objects, each with
+// the values the objects hold there, read in the same walk: a wildcard step
+// becomes one path per item name found in any of them, in the order the
+// objects list them (the first object's items first). A path without
+// wildcards resolves to itself.
+func (p Path) Resolve(objects ...any) []Found {
+	var out []Found
+	p.resolve(0, nil, slices.Clone(objects), false, &out)
 	return out
 }
 
-func (p Path) expand(at int, prefix Path, values []any, out *[]Path) {
+// resolve steps values (one per object, owned by the call) along p from
+// step at; prefix is the concrete path so far when a wildcard made one,
+// nil while p itself is the path.
+func (p Path) resolve(at int, prefix Path, values []any, partial bool, out *[]Found) {
 	for ; at < len(p); at++ {
 		s := p[at]
+		if len(prefix) > at {
+			s = prefix[at] // the item a wildcard branched to
+		}
+		last := at == len(p)-1
 		if s.IsList() && s.Item == Wildcard {
+			if prefix == nil {
+				prefix = p[:at]
+			}
 			for _, name := range itemNames(values, s.ItemKey) {
 				concrete := Step{ItemKey: s.ItemKey, Item: name}
-				p.expand(at+1, append(prefix[:len(prefix):len(prefix)], concrete), children(values, concrete), out)
+				branch := make(Path, len(prefix), len(p))
+				copy(branch, prefix)
+				p.resolve(at, append(branch, concrete), slices.Clone(values), partial, out)
 			}
 			return
 		}
-		prefix = append(prefix, s)
-		values = children(values, s)
+		if prefix != nil && len(prefix) == at {
+			prefix = append(prefix, s)
+		}
+		var keys []bool
+		if last {
+			keys = make([]bool, len(values))
+			for i, v := range values {
+				keys[i] = s.has(v)
+			}
+		}
+		for i, v := range values {
+			values[i] = s.child(v)
+		}
+		if last {
+			if prefix == nil {
+				prefix = p
+			}
+			*out = append(*out, Found{Path: prefix, Values: values, Keys: keys, Partial: partial})
+			return
+		}
+		partial = partial || s.IsList() && slices.Contains(values, nil)
 	}
-	*out = append(*out, prefix)
 }
 
-func children(values []any, s Step) []any {
-	next := make([]any, len(values))
-	for i, v := range values {
-		next[i] = s.child(v)
+// has reports whether v holds the step's field at all, null included.
+func (s Step) has(v any) bool {
+	if s.IsList() {
+		return s.child(v) != nil
 	}
-	return next
+	m, _ := v.(map[string]any)
+	_, found := m[s.Key]
+	return found
 }
 
-// itemNames lists the distinct item names of the lists among values.
+// itemNames lists the distinct item names of the lists among values. Lists
+// hold a few items, so a search beats a set.
 func itemNames(values []any, key []string) []string {
 	var names []string
-	seen := map[string]bool{}
 	for _, v := range values {
 		items, _ := v.([]any)
 		for _, item := range items {
-			if name, ok := itemName(item, key); ok && !seen[name] {
-				seen[name] = true
+			if name, ok := itemName(item, key); ok && !slices.Contains(names, name) {
 				names = append(names, name)
 			}
 		}

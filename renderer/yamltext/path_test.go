@@ -59,29 +59,59 @@ func templates(names ...string) map[string]any {
 	return map[string]any{"spec": map[string]any{"volumeClaimTemplates": items}}
 }
 
-func TestPathExpandAndGet(t *testing.T) {
+func TestPathResolve(t *testing.T) {
 	p, err := yamltext.ParsePath("spec.volumeClaimTemplates[metadata.name=*].spec.size")
 	if err != nil {
 		t.Fatal(err)
 	}
 	chart, live := templates("data", "logs"), templates("logs", "old")
 	var got []string
-	for _, concrete := range p.Expand(chart, live) {
-		got = append(got, concrete.String()+"="+fmt.Sprint(concrete.Get(live)))
+	for _, f := range p.Resolve(chart, live) {
+		got = append(got, fmt.Sprintf("%s=%v %v", f.Path, f.Values[1], f.Keys))
+		if f.Values[1] != f.Path.Get(live) || f.Values[0] != f.Path.Get(chart) {
+			t.Errorf("%s: resolved %v, Get reads %v and %v", f.Path, f.Values, f.Path.Get(chart), f.Path.Get(live))
+		}
 	}
 	want := []string{
-		`spec.volumeClaimTemplates[metadata.name=data].spec.size=<nil>`,
-		`spec.volumeClaimTemplates[metadata.name=logs].spec.size=logs-size`,
-		`spec.volumeClaimTemplates[metadata.name=old].spec.size=old-size`,
+		`spec.volumeClaimTemplates[metadata.name=data].spec.size=<nil> [true false]`,
+		`spec.volumeClaimTemplates[metadata.name=logs].spec.size=logs-size [true true]`,
+		`spec.volumeClaimTemplates[metadata.name=old].spec.size=old-size [false true]`,
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("expanded over chart and live:\n got %q\nwant %q", got, want)
+		t.Errorf("resolved over chart and live:\n got %q\nwant %q", got, want)
 	}
-	if n := len(p.Expand(map[string]any{}, nil)); n != 0 {
-		t.Errorf("a Wildcard over no items expands to %d paths, want none", n)
+	if n := len(p.Resolve(map[string]any{}, nil)); n != 0 {
+		t.Errorf("a Wildcard over no items resolves to %d paths, want none", n)
 	}
 	plain, _ := yamltext.ParsePath("spec.volumeName")
-	if n := len(plain.Expand(nil, nil)); n != 1 {
-		t.Errorf("a path without Wildcard expands to %d paths, want itself", n)
+	if n := len(plain.Resolve(nil, nil)); n != 1 {
+		t.Errorf("a path without Wildcard resolves to %d paths, want itself", n)
+	}
+}
+
+func TestPathResolvePartialAndKeys(t *testing.T) {
+	tests := []struct {
+		path        string
+		chart, live any
+		partial     bool
+		keys        []bool
+	}{
+		{"spec.volumeClaimTemplates[metadata.name=*].spec.size", templates("data"), templates("old"), true, []bool{true, false}},
+		{"spec.volumeClaimTemplates[metadata.name=*]", templates("data"), templates("old"), false, []bool{true, false}},
+		{"spec.volumeClaimTemplates[metadata.name=data].spec.size", templates("data"), map[string]any{}, true, []bool{true, false}},
+		{"spec.volumeName", map[string]any{"spec": map[string]any{"volumeName": nil}}, map[string]any{}, false, []bool{true, false}},
+	}
+	for _, tt := range tests {
+		p, err := yamltext.ParsePath(tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := p.Resolve(tt.chart, tt.live)
+		if len(found) == 0 {
+			t.Fatalf("%s: nothing resolved", tt.path)
+		}
+		if f := found[0]; f.Partial != tt.partial || !reflect.DeepEqual(f.Keys, tt.keys) {
+			t.Errorf("%s: %s partial %v keys %v, want %v and %v", tt.path, f.Path, f.Partial, f.Keys, tt.partial, tt.keys)
+		}
 	}
 }

@@ -79,8 +79,8 @@ func Objects(stream []byte, namespace string, sets []*renderer.RuleSet) (map[Obj
 // nothing.
 func canonicalize(obj map[string]any, rule renderer.Rule) {
 	for _, path := range rule.Fields() {
-		for _, concrete := range path.Expand(obj) {
-			value, set := rule.Canonical(concrete.Get(obj))
+		for _, found := range path.Resolve(obj) {
+			value, set := rule.Canonical(found.Values[0])
 			if !set && rule.Default != nil {
 				value, set = rule.Canonical(rule.Default)
 			}
@@ -90,9 +90,9 @@ func canonicalize(obj map[string]any, rule renderer.Rule) {
 				}
 			}
 			if set {
-				setIn(obj, concrete, value)
-			} else if concrete.Has(obj) {
-				setIn(obj, concrete, nil)
+				setIn(obj, found.Path, value)
+			} else if found.Keys[0] {
+				setIn(obj, found.Path, nil)
 			}
 		}
 	}
