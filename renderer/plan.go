@@ -24,16 +24,25 @@ type ruleIndex struct {
 	// name, without those another needle contains (PersistentVolume
 	// finds PersistentVolumeClaim too).
 	needles [][]byte
+	// reach is what objectsIn parses of a document: the fields rules and
+	// their policies read, the object's identity, and a List's items.
+	reach *yamltext.Reach
 }
+
+// identity is what the renderer itself reads of every object: its kind,
+// and its name, namespace and hook annotation.
+var identity = []yamltext.Path{{{Key: "apiVersion"}}, {{Key: "kind"}}, {{Key: "metadata"}}}
 
 // newRuleIndex indexes the rules of sets for a server of the given version
 // (nil: the newest the rules know).
 func newRuleIndex(sets []*RuleSet, server *version.Version) *ruleIndex {
 	ix := &ruleIndex{byKind: map[GroupKind][]*Rule{}, scopes: map[GroupKind]Scope{}, server: server, before: map[*Rule]*version.Version{}}
 	var kinds []string
+	read := slices.Clone(identity)
 	for _, set := range sets {
 		for i := range set.Rules {
 			r := &set.Rules[i]
+			read = append(append(read, r.Fields()...), policies[r.Policy].reads...)
 			if _, seen := ix.byKind[r.Resource]; !seen {
 				kinds = append(kinds, r.Resource.Kind)
 			}
@@ -44,6 +53,8 @@ func newRuleIndex(sets []*RuleSet, server *version.Version) *ruleIndex {
 			}
 		}
 	}
+	ix.reach = yamltext.ReachOf(read)
+	ix.reach.Recurse("items")
 	for _, kind := range kinds {
 		covered := slices.ContainsFunc(kinds, func(other string) bool {
 			return other != kind && strings.Contains(kind, other)
@@ -101,7 +112,7 @@ func (o *object) attachLive(live map[string]any) {
 // objectsIn returns the ruled objects of one document: the document
 // itself, or the items of a List.
 func (ix *ruleIndex) objectsIn(doc yamltext.Document, namespace string) ([]*object, error) {
-	parsed, err := yamltext.Parse(doc.Raw)
+	parsed, err := yamltext.ParseReach(doc.Raw, ix.reach)
 	if err != nil {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}

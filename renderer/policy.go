@@ -60,6 +60,9 @@ type policy struct {
 	// readsRelated says that decide may read a related live object, so
 	// its fields take part in the first pass that learns which to fetch.
 	readsRelated bool
+	// reads are the fields of the chart's object that decide reads beyond
+	// the rule's own: only the fields some rule or policy reads are parsed.
+	reads []yamltext.Path
 	// doc is the policy's line in the README.
 	doc string
 }
@@ -149,6 +152,7 @@ var policies = map[Policy]policy{
 		decide:    decideSelector,
 		fix:       keepOrFail,
 		pinAlways: true,
+		reads:     []yamltext.Path{podTemplateLabels},
 		doc: "as immutable; keep-live (or an absent chart value) takes the live selector only while it still selects the chart's pod template labels, " +
 			"else the conflict stands.",
 	},
@@ -306,12 +310,15 @@ func decideMembership(f fieldCase) ruling {
 	return ruling{verdict: conflict, why: "the chart removes this item, and " + f.rule.Reason}
 }
 
+// podTemplateLabels are the labels a workload's selector must select.
+var podTemplateLabels = yamltext.Path{{Key: "spec"}, {Key: "template"}, {Key: "metadata"}, {Key: "labels"}}
+
 func decideSelector(f fieldCase) ruling {
 	r := decideImmutable(f, false)
 	if r.verdict == keepChart {
 		return r
 	}
-	podLabels, _ := yamltext.ValueAt(f.object.chart, []string{"spec", "template", "metadata", "labels"}).(map[string]any)
+	podLabels, _ := podTemplateLabels.Get(f.object.chart).(map[string]any)
 	if why := selects(f.live, podLabels); why != "" && f.liveSet {
 		if r.verdict == takeLive {
 			r = ruling{verdict: conflict, why: "not set in the chart, and the live selector cannot be written in"}

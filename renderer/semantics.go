@@ -236,7 +236,9 @@ func isZero(v any) bool {
 // views hold, per kind, what the API server does to an object on an update
 // before it compares it with the live one, beyond filling in one field's
 // default (a rule's default says that): a function of the object and the
-// live object it replaces (nil for the live object itself).
+// live object it replaces (nil for the live object itself). A view of the
+// chart's object may read only fields its kind's rules name: the object is
+// parsed no further (ruleIndex.reach).
 var views = map[GroupKind]func(object, old any) any{
 	claimGroupKind: claimView,
 }

@@ -1,7 +1,7 @@
 package yamltext
 
 import (
-	"bytes"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -16,16 +16,23 @@ import (
 // those with the real parser.
 // Comments are not kept on the nodes: only re-encoding needs them, and
 // re-encoding parses again (see Apply).
-func parseBlockYAML(raw []byte) (doc *yaml.Node, ok bool) {
+//
+// The document is read as one string whose substrings the scalars hold, and
+// nodes come from blocks of many (arena): a node or string allocated one by
+// one costs more than parsing it. Values outside reach (nil: everything) are
+// parsed just as strictly, so the same documents are accepted, but leave
+// nothing behind: the tree holds unreached in their place.
+func parseBlockYAML(raw []byte, reach *Reach) (doc *yaml.Node, ok bool) {
 	p := blockParser{}
-	if !p.splitLines(raw) || len(p.lines) == 0 {
+	if !p.splitLines(string(raw)) || len(p.lines) == 0 {
 		return nil, false
 	}
-	root, ok := p.node(p.lines[0].indent)
+	p.arena.block = 2 * len(p.lines)
+	root, ok := p.node(p.lines[0].indent, reach)
 	if !ok || p.next != len(p.lines) {
 		return nil, false
 	}
-	doc = &yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: []*yaml.Node{root}}
+	doc = p.newNode(yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: []*yaml.Node{root}})
 	if p.marked {
 		doc.Line, doc.Column = 1, 1 // the document starts at its "---"
 	}
@@ -36,7 +43,7 @@ func parseBlockYAML(raw []byte) (doc *yaml.Node, ok bool) {
 type blockLine struct {
 	Number int    // 1-based
 	indent int    // leading spaces
-	text   []byte // after the indentation, without the line break
+	text   string // after the indentation, without the line break
 }
 
 // maxSimpleKey is the YAML limit on the length of a key written without "? ".
@@ -46,34 +53,61 @@ type blockParser struct {
 	lines  []blockLine
 	next   int  // index of the first line not yet consumed
 	marked bool // the first line is "---"
+	arena
+}
+
+// arena hands out the nodes of one document from blocks.
+type arena struct {
+	free  []yaml.Node
+	block int // nodes per block
+	// discarding is set while a value outside the reach is parsed: its
+	// nodes link to nothing, and their place is handed out again after it.
+	discarding bool
+}
+
+// keep adds nodes to a collection's content unless they are discarded.
+func (a *arena) keep(n *yaml.Node, nodes ...*yaml.Node) {
+	if !a.discarding {
+		n.Content = append(n.Content, nodes...)
+	}
+}
+
+// newNode returns a new node holding n.
+func (a *arena) newNode(n yaml.Node) *yaml.Node {
+	if len(a.free) == 0 {
+		a.free = make([]yaml.Node, max(a.block, 16))
+	}
+	p := &a.free[0]
+	*p, a.free = n, a.free[1:]
+	return p
 }
 
 // splitLines keeps the content lines, refusing bytes and lines whose
 // meaning depends on more than this parser knows.
-func (p *blockParser) splitLines(raw []byte) bool {
+func (p *blockParser) splitLines(raw string) bool {
 	Number := 0
 	for len(raw) > 0 {
 		Number++
 		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		if i := strings.IndexByte(raw, '\n'); i >= 0 {
 			line, raw = raw[:i], raw[i+1:]
 		} else {
-			raw = nil
+			raw = ""
 		}
-		for _, c := range line {
-			if c < ' ' || c >= 0x7f || c == '\\' {
+		for i := 0; i < len(line); i++ {
+			if c := line[i]; c < ' ' || c >= 0x7f || c == '\\' {
 				return false // tabs, CR, control and non-ASCII bytes, escapes
 			}
 		}
-		text := bytes.TrimLeft(line, " ")
+		text := strings.TrimLeft(line, " ")
 		indent := len(line) - len(text)
 		switch {
 		case len(text) == 0 || text[0] == '#':
 			continue
-		case Number == 1 && string(line) == "---":
+		case Number == 1 && line == "---":
 			p.marked = true // the document start marker Helm writes
 			continue
-		case indent == 0 && (bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) || text[0] == '%'):
+		case indent == 0 && (strings.HasPrefix(text, "---") || strings.HasPrefix(text, "...") || text[0] == '%'):
 			return false // markers and directives
 		}
 		p.lines = append(p.lines, blockLine{Number: Number, indent: indent, text: text})
@@ -82,25 +116,25 @@ func (p *blockParser) splitLines(raw []byte) bool {
 }
 
 // node parses the mapping or sequence whose lines start at column indent.
-func (p *blockParser) node(indent int) (*yaml.Node, bool) {
+func (p *blockParser) node(indent int, reach *Reach) (*yaml.Node, bool) {
 	line := p.lines[p.next]
 	if line.indent != indent {
 		return nil, false
 	}
 	if isItem(line.text) {
-		return p.sequence(indent)
+		return p.sequence(indent, reach)
 	}
-	return p.mapping(indent, 0)
+	return p.mapping(indent, 0, reach)
 }
 
 // mapping parses entries at column indent. The first entry may sit after a
 // sequence item's "- " (at offset skip into its line).
-func (p *blockParser) mapping(indent, skip int) (*yaml.Node, bool) {
-	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	for p.next < len(p.lines) {
+func (p *blockParser) mapping(indent, skip int, reach *Reach) (*yaml.Node, bool) {
+	m := p.newNode(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+	for entries := 0; p.next < len(p.lines); entries++ {
 		line := p.lines[p.next]
 		text := line.text[skip:]
-		if len(m.Content) > 0 {
+		if entries > 0 {
 			if line.indent < indent || (line.indent == indent && isItem(text)) {
 				break
 			}
@@ -110,34 +144,47 @@ func (p *blockParser) mapping(indent, skip int) (*yaml.Node, bool) {
 		}
 		col := line.indent + skip
 		skip = 0
-		key, value, ok := p.entry(text, line.Number, col)
+		key, value, ok := p.entry(text, line.Number, col, reach)
 		if !ok {
 			return nil, false
 		}
-		if len(m.Content) == 0 {
+		if entries == 0 {
 			m.Line, m.Column = key.Line, key.Column
 		}
-		m.Content = append(m.Content, key, value)
+		p.keep(m, key, value)
 	}
 	return m, true
 }
 
 // entry parses "key: value" or "key:" followed by a nested block, and
 // consumes the lines it spans.
-func (p *blockParser) entry(text []byte, Number, col int) (key, value *yaml.Node, ok bool) {
-	colon := bytes.Index(text, []byte(": "))
+func (p *blockParser) entry(text string, Number, col int, reach *Reach) (key, value *yaml.Node, ok bool) {
+	colon := strings.Index(text, ": ")
 	if colon < 0 && len(text) > 0 && text[len(text)-1] == ':' {
 		colon = len(text) - 1
 	}
 	if colon <= 0 || colon > maxSimpleKey {
 		return nil, nil, false
 	}
-	key, ok = plainScalar(text[:colon], Number, col)
+	key, ok = p.plainScalar(text[:colon], Number, col)
 	if !ok {
 		return nil, nil, false
 	}
 	p.next++
-	rest := bytes.TrimLeft(text[colon+1:], " ")
+	child, reached := reach.child(key.Value)
+	if !reached && !p.discarding {
+		mark := p.free
+		p.discarding = true
+		_, _, ok = p.value(key, text, colon, Number, col, nil)
+		p.discarding, p.free = false, mark
+		return key, unreached, ok
+	}
+	return p.value(key, text, colon, Number, col, child)
+}
+
+// value parses what follows the colon of an entry.
+func (p *blockParser) value(key *yaml.Node, text string, colon, Number, col int, reach *Reach) (_, value *yaml.Node, ok bool) {
+	rest := strings.TrimLeft(text[colon+1:], " ")
 	if len(rest) > 0 {
 		value, ok = p.scalar(rest, Number, col+len(text)-len(rest), col)
 		return key, value, ok
@@ -148,15 +195,15 @@ func (p *blockParser) entry(text []byte, Number, col int) (key, value *yaml.Node
 	}
 	next := p.lines[p.next]
 	if next.indent > col || (next.indent == col && isItem(next.text)) {
-		value, ok = p.node(next.indent)
+		value, ok = p.node(next.indent, reach)
 		return key, value, ok
 	}
 	return nil, nil, false
 }
 
 // sequence parses "- item" lines at column indent.
-func (p *blockParser) sequence(indent int) (*yaml.Node, bool) {
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.next].Number, Column: indent + 1}
+func (p *blockParser) sequence(indent int, reach *Reach) (*yaml.Node, bool) {
+	seq := p.newNode(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.next].Number, Column: indent + 1})
 	for p.next < len(p.lines) {
 		line := p.lines[p.next]
 		if line.indent != indent || !isItem(line.text) {
@@ -168,24 +215,24 @@ func (p *blockParser) sequence(indent int) (*yaml.Node, bool) {
 		if len(line.text) < 3 || line.text[2] == ' ' {
 			return nil, false // "-" alone, or extra spaces after the dash
 		}
-		item, ok := p.item(line, indent)
+		item, ok := p.item(line, indent, reach)
 		if !ok {
 			return nil, false
 		}
-		seq.Content = append(seq.Content, item)
+		p.keep(seq, item)
 	}
 	return seq, true
 }
 
 // item parses what follows "- ": a compact mapping, a one-line flow
 // collection or a scalar.
-func (p *blockParser) item(line blockLine, indent int) (*yaml.Node, bool) {
+func (p *blockParser) item(line blockLine, indent int, reach *Reach) (*yaml.Node, bool) {
 	text := line.text[2:]
-	if (bytes.Contains(text, []byte(": ")) || text[len(text)-1] == ':') && !isFlowStart(text[0]) {
+	if (strings.Contains(text, ": ") || text[len(text)-1] == ':') && !isFlowStart(text[0]) {
 		if text[0] == '\'' || text[0] == '"' {
 			return nil, false // a quoted string with ": " or a quoted key
 		}
-		return p.mapping(indent+2, 2)
+		return p.mapping(indent+2, 2, reach)
 	}
 	p.next++
 	return p.scalar(text, line.Number, indent+2, indent)
@@ -195,36 +242,36 @@ func (p *blockParser) item(line blockLine, indent int) (*yaml.Node, bool) {
 // starts at column owner: a scalar, or a flow collection that closes on
 // the line. A deeper line after it would continue the value, so it is
 // refused.
-func (p *blockParser) scalar(text []byte, Number, col, owner int) (*yaml.Node, bool) {
+func (p *blockParser) scalar(text string, Number, col, owner int) (*yaml.Node, bool) {
 	if p.next < len(p.lines) && p.lines[p.next].indent > owner {
 		return nil, false
 	}
 	if isFlowStart(text[0]) {
-		f := flowReader{text: text, line: Number, col: col}
+		f := flowReader{text: text, line: Number, col: col, arena: &p.arena}
 		n, ok := f.node()
 		f.spaces()
 		return n, ok && f.pos == len(text)
 	}
 	switch text[0] {
 	case '\'':
-		return quotedScalar(text, '\'', yaml.SingleQuotedStyle, Number, col)
+		return p.quotedScalar(text, '\'', yaml.SingleQuotedStyle, Number, col)
 	case '"':
-		return quotedScalar(text, '"', yaml.DoubleQuotedStyle, Number, col)
+		return p.quotedScalar(text, '"', yaml.DoubleQuotedStyle, Number, col)
 	}
-	return plainScalar(text, Number, col)
+	return p.plainScalar(text, Number, col)
 }
 
 // plainScalar accepts a plain scalar that cannot mean anything else: no
 // indicator first, no ": " or " #" inside, no trailing blank or colon, not
 // the merge key "<<" (which the YAML parser tags itself, and which is
 // resolved after it).
-func plainScalar(text []byte, Number, col int) (*yaml.Node, bool) {
-	if len(text) == 0 || bytes.IndexByte([]byte("-?:,[]{}#&*!|>'\"%@`"), text[0]) >= 0 || string(text) == "<<" ||
-		bytes.Contains(text, []byte(": ")) || bytes.Contains(text, []byte(" #")) ||
+func (a *arena) plainScalar(text string, Number, col int) (*yaml.Node, bool) {
+	if len(text) == 0 || strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", text[0]) >= 0 || text == "<<" ||
+		strings.Contains(text, ": ") || strings.Contains(text, " #") ||
 		text[len(text)-1] == ' ' || text[len(text)-1] == ':' {
 		return nil, false
 	}
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(text), Line: Number, Column: col + 1}
+	n := a.newNode(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: text, Line: Number, Column: col + 1})
 	if mayResolve(text[0]) {
 		n.Tag = "" // let the YAML library resolve it by its own rules
 		n.Tag = n.ShortTag()
@@ -236,25 +283,25 @@ func plainScalar(text []byte, Number, col int) (*yaml.Node, bool) {
 // but a string: true/false/null in any case, ~, numbers, .inf/.nan. Every
 // other first byte makes a string.
 func mayResolve(c byte) bool {
-	return bytes.IndexByte([]byte("tTfFnN~.+-0123456789"), c) >= 0
+	return strings.IndexByte("tTfFnN~.+-0123456789", c) >= 0
 }
 
 // quotedScalar accepts a quoted scalar that ends its line.
-func quotedScalar(text []byte, quote byte, style yaml.Style, Number, col int) (*yaml.Node, bool) {
+func (a *arena) quotedScalar(text string, quote byte, style yaml.Style, Number, col int) (*yaml.Node, bool) {
 	if len(text) < 2 || text[len(text)-1] != quote {
 		return nil, false
 	}
 	body := text[1 : len(text)-1]
 	if quote == '\'' {
 		// Inside single quotes a quote is only ever written doubled.
-		if bytes.IndexByte(bytes.ReplaceAll(body, []byte("''"), nil), '\'') >= 0 {
+		if strings.IndexByte(strings.ReplaceAll(body, "''", ""), '\'') >= 0 {
 			return nil, false
 		}
-		body = bytes.ReplaceAll(body, []byte("''"), []byte("'"))
-	} else if bytes.IndexByte(body, '"') >= 0 {
+		body = strings.ReplaceAll(body, "''", "'")
+	} else if strings.IndexByte(body, '"') >= 0 {
 		return nil, false
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: "!!str", Value: string(body), Line: Number, Column: col + 1}, true
+	return a.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: "!!str", Value: body, Line: Number, Column: col + 1}), true
 }
 
 func isFlowStart(c byte) bool { return c == '{' || c == '[' }
@@ -262,9 +309,10 @@ func isFlowStart(c byte) bool { return c == '{' || c == '[' }
 // flowReader reads a flow collection ({a: b, c: [d, e]}) within one line:
 // plain keys, plain or quoted scalars, nested collections.
 type flowReader struct {
-	text      []byte
+	text      string
 	pos       int
 	line, col int // position of text[0]
+	*arena
 }
 
 func (f *flowReader) node() (*yaml.Node, bool) {
@@ -278,7 +326,7 @@ func (f *flowReader) node() (*yaml.Node, bool) {
 }
 
 func (f *flowReader) collection(kind yaml.Kind, tag string, end byte) (*yaml.Node, bool) {
-	n := &yaml.Node{Kind: kind, Style: yaml.FlowStyle, Tag: tag, Line: f.line, Column: f.col + f.pos + 1}
+	n := f.newNode(yaml.Node{Kind: kind, Style: yaml.FlowStyle, Tag: tag, Line: f.line, Column: f.col + f.pos + 1})
 	f.pos++
 	f.spaces()
 	if f.peek() == end {
@@ -288,18 +336,18 @@ func (f *flowReader) collection(kind yaml.Kind, tag string, end byte) (*yaml.Nod
 	for {
 		if kind == yaml.MappingNode {
 			key, ok := f.scalar()
-			if !ok || key.Style != 0 || !bytes.HasPrefix(f.text[f.pos:], []byte(": ")) {
+			if !ok || key.Style != 0 || !strings.HasPrefix(f.text[f.pos:], ": ") {
 				return nil, false
 			}
 			f.pos += 2
 			f.spaces()
-			n.Content = append(n.Content, key)
+			f.keep(n, key)
 		}
 		value, ok := f.node()
 		if !ok {
 			return nil, false
 		}
-		n.Content = append(n.Content, value)
+		f.keep(n, value)
 		f.spaces()
 		switch f.peek() {
 		case ',':
@@ -342,14 +390,14 @@ func (f *flowReader) scalar() (*yaml.Node, bool) {
 		if quote == '\'' {
 			style = yaml.SingleQuotedStyle
 		}
-		return quotedScalar(f.text[start:f.pos], quote, style, f.line, f.col+start)
+		return f.quotedScalar(f.text[start:f.pos], quote, style, f.line, f.col+start)
 	}
-	for end < len(f.text) && bytes.IndexByte([]byte(",[]{}:#"), f.text[end]) < 0 {
+	for end < len(f.text) && strings.IndexByte(",[]{}:#", f.text[end]) < 0 {
 		end++
 	}
-	plain := bytes.TrimRight(f.text[start:end], " ")
+	plain := strings.TrimRight(f.text[start:end], " ")
 	f.pos = start + len(plain)
-	return plainScalar(plain, f.line, f.col+start)
+	return f.plainScalar(plain, f.line, f.col+start)
 }
 
 func (f *flowReader) peek() byte {
@@ -365,6 +413,6 @@ func (f *flowReader) spaces() {
 	}
 }
 
-func isItem(text []byte) bool {
+func isItem(text string) bool {
 	return text[0] == '-' && (len(text) == 1 || text[1] == ' ')
 }

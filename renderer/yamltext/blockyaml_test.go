@@ -37,7 +37,7 @@ func nodeTree(n *yaml.Node) string {
 // different tree than the YAML library, or accepts what the library refuses.
 func checkAgainstLibrary(t *testing.T, raw []byte) (accepted bool) {
 	t.Helper()
-	fast, ok := parseBlockYAML(raw)
+	fast, ok := parseBlockYAML(raw, nil)
 	if !ok {
 		return false
 	}
@@ -102,8 +102,87 @@ func TestBlockYAMLMatchesTheLibrary(t *testing.T) {
 			if got := checkAgainstLibrary(t, []byte(tt.in)); got != tt.accept {
 				t.Errorf("accepted = %v, want %v for\n%s", got, tt.accept, tt.in)
 			}
+			checkReach(t, []byte(tt.in))
 		})
 	}
+}
+
+func TestReachLeavesOutTheRest(t *testing.T) {
+	in := "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  replicas: 3\n  template:\n    metadata:\n      labels: {a: b}\n    spec:\n      containers:\n      - name: db\n        image: \"x\"\n  serviceName: db\n"
+	checkReach(t, []byte(in))
+	doc, ok := parseBlockYAML([]byte(in), testReach())
+	if !ok {
+		t.Fatal("refused")
+	}
+	got, err := Decode(doc.Content[0])
+	want := map[string]any{"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": map[string]any{"name": "db"},
+		"spec": map[string]any{"serviceName": "db", "template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"a": "b"}}}}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded %v (%v), want %v", got, err, want)
+	}
+	if _, ok := parseBlockYAML([]byte(in+"  x: |\n    block\n"), testReach()); ok {
+		t.Error("a block scalar outside the reach is accepted; the parser must refuse what it refuses inside it")
+	}
+}
+
+// testReach is a reach like the renderer's: an object's identity, some
+// fields, a list kept whole, and a List's items.
+func testReach() *Reach {
+	var paths []Path
+	for _, text := range []string{"apiVersion", "kind", "metadata", "a.b", "spec.selector", "spec.serviceName",
+		"spec.template.metadata.labels", "spec.volumeClaimTemplates[metadata.name=*].spec"} {
+		p, err := ParsePath(text)
+		if err != nil {
+			panic(err)
+		}
+		paths = append(paths, p)
+	}
+	r := ReachOf(paths)
+	r.Recurse("items")
+	return r
+}
+
+// checkReach fails when the fast parser with a reach accepts other
+// documents than without one, or builds anything but the whole tree with
+// the values outside the reach left out.
+func checkReach(t *testing.T, raw []byte) {
+	t.Helper()
+	whole, ok := parseBlockYAML(raw, nil)
+	pruned, prunedOK := parseBlockYAML(raw, testReach())
+	if ok != prunedOK {
+		t.Fatalf("accepted %v without a reach, %v with one:\n%s", ok, prunedOK, raw)
+	}
+	if !ok {
+		return
+	}
+	if got, want := nodeTree(pruned), nodeTree(restrict(whole, testReach())); got != want {
+		t.Fatalf("trees differ for\n%s\nwith a reach:\n%s\nwhole, restricted:\n%s", raw, got, want)
+	}
+}
+
+// restrict copies a whole tree with the values outside the reach replaced
+// as the parser replaces them; a flow collection is read whole.
+func restrict(n *yaml.Node, reach *Reach) *yaml.Node {
+	if n.Style&yaml.FlowStyle != 0 {
+		return n
+	}
+	out := *n
+	out.Content = nil
+	for i := 0; i < len(n.Content); i++ {
+		c := n.Content[i]
+		if n.Kind != yaml.MappingNode || i%2 == 1 {
+			out.Content = append(out.Content, restrict(c, reach))
+			continue
+		}
+		out.Content = append(out.Content, c)
+		if child, ok := reach.child(c.Value); !ok {
+			out.Content = append(out.Content, unreached)
+		} else {
+			out.Content = append(out.Content, restrict(n.Content[i+1], child))
+		}
+		i++
+	}
+	return &out
 }
 
 // addGoldenDocuments seeds a fuzz target with every document of the golden
@@ -122,12 +201,14 @@ func addGoldenDocuments(f *testing.F) {
 }
 
 // FuzzBlockYAML: whatever the fast parser accepts, the YAML library parses
-// to the same tree.
+// to the same tree, and with a reach the fast parser accepts the same and
+// builds that tree with what is outside the reach left out.
 func FuzzBlockYAML(f *testing.F) {
 	addGoldenDocuments(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkAgainstLibrary(t, raw)
 		checkDecodeAgainstLibrary(t, raw)
+		checkReach(t, raw)
 	})
 }
 

@@ -21,8 +21,13 @@ type Parsed struct {
 // one YAML Document. Plain block YAML, what charts render, takes the fast
 // parser; everything else the YAML library, and a document with aliases or
 // merge keys is resolved as Helm reads it (resolveAliases).
-func Parse(raw []byte) (Parsed, error) {
-	if node, ok := parseBlockYAML(raw); ok {
+func Parse(raw []byte) (Parsed, error) { return ParseReach(raw, nil) }
+
+// ParseReach is Parse for a reader of only part of the document: when the
+// fast parser reads it, the tree holds the reach alone, and Decode returns
+// only that; what the YAML library reads comes whole.
+func ParseReach(raw []byte, reach *Reach) (Parsed, error) {
+	if node, ok := parseBlockYAML(raw, reach); ok {
 		return Parsed{Node: node, Plain: true}, nil
 	}
 	node, err := parseWithLibrary(raw)

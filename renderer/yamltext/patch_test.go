@@ -92,7 +92,7 @@ var spliceProbe = []Edit{
 func FuzzSplicePlainDocuments(f *testing.F) {
 	addGoldenDocuments(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		doc, plain := parseBlockYAML(raw)
+		doc, plain := parseBlockYAML(raw, nil)
 		if !plain || doc.Content[0].Kind != yaml.MappingNode {
 			return
 		}

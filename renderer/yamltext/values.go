@@ -76,6 +76,10 @@ func Decode(n *yaml.Node) (any, error) {
 	case n.Kind == yaml.MappingNode && n.Tag == "!!map":
 		if m := stringKeyedMap(n); m != nil {
 			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i+1] == unreached {
+					delete(m, n.Content[i].Value)
+					continue
+				}
 				value, err := Decode(n.Content[i+1])
 				if err != nil {
 					return nil, err
