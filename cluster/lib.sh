@@ -6,7 +6,7 @@
 #   PVC_GUARD_CACHE  root of pvc-guard's cache (default ${XDG_CACHE_HOME:-~/.cache}/pvc-guard)
 #   CLUSTER_BIN      built binaries (default $PVC_GUARD_CACHE/bin): Helm and
 #                    kustomize, and each Kubernetes minor's in k8s-<minor>/
-#   PVC_GUARD_K8S    the Kubernetes minor of the control plane (default 1.34):
+#   PVC_GUARD_K8S    the Kubernetes minor of the control plane (default 1.37):
 #                    one with a build module build-<minor>/ next to this file
 #   PVC_GUARD_STATE  one running cluster: PKI, kubeconfigs, data, logs, PIDs
 #                    (default $PVC_GUARD_CACHE/cluster-<minor>); point two shells
@@ -30,7 +30,7 @@ k8s_minors() {
 
 PVC_GUARD_CACHE=${PVC_GUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvc-guard}
 CLUSTER_BIN=${CLUSTER_BIN:-$PVC_GUARD_CACHE/bin}
-PVC_GUARD_K8S=${PVC_GUARD_K8S:-1.34}
+PVC_GUARD_K8S=${PVC_GUARD_K8S:-1.37}
 [ -f "$CLUSTER_DIR/build-$PVC_GUARD_K8S/go.mod" ] ||
 	die "PVC_GUARD_K8S=$PVC_GUARD_K8S: no such Kubernetes minor here (known: $(k8s_minors))"
 K8S_BIN=$CLUSTER_BIN/k8s-$PVC_GUARD_K8S
