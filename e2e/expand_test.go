@@ -12,9 +12,13 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/diff"
 
 	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
@@ -119,21 +123,25 @@ func (d *dbRelease) assertSet(size string) *appsv1.StatefulSet {
 	return set
 }
 
-// assertNothingChanged checks that the set and the claims kept their
-// resourceVersions and the release its history.
+// assertNothingChanged checks that the set and the claims are as the
+// install left them and that the release has revisions revisions. The
+// objects are compared without their status (nor the resourceVersion and
+// managedFields that any status write moves): pvc-guard never writes status,
+// while controllers go on writing it after the install, at their own pace
+// (the statefulset controller counts the set's pods; since Kubernetes 1.37,
+// where PersistentVolumeClaimUnusedSinceTime is beta, the pvc-protection
+// controller adds an Unused condition to every bound claim and flips it as
+// pods come and go).
 func (d *dbRelease) assertNothingChanged(revisions int) {
 	d.t.Helper()
-	if set := d.getSet(); set.ResourceVersion != d.set.ResourceVersion || set.UID != d.set.UID {
-		d.t.Errorf("the set changed: uid %s rv %s, was %s %s", set.UID, set.ResourceVersion, d.set.UID, d.set.ResourceVersion)
-	}
+	set := d.getSet()
+	assertSameIgnoringStatus(d.t, "the set", d.set, set)
 	for _, want := range d.claims {
 		live, err := d.c.Client.CoreV1().PersistentVolumeClaims(d.ns).Get(d.t.Context(), want.Name, metav1.GetOptions{})
 		if err != nil {
 			d.t.Fatal(err)
 		}
-		if live.ResourceVersion != want.ResourceVersion {
-			d.t.Errorf("claim %s changed: rv %s, was %s", want.Name, live.ResourceVersion, want.ResourceVersion)
-		}
+		assertSameIgnoringStatus(d.t, "claim "+want.Name, want, live)
 	}
 	if got := len(d.history("db")); got != revisions {
 		d.t.Errorf("%d revisions, want %d", got, revisions)
@@ -141,6 +149,28 @@ func (d *dbRelease) assertNothingChanged(revisions int) {
 	if files, _ := os.ReadDir(d.dir); len(files) > 0 {
 		d.t.Errorf("a refused or plan-only run saved %v", files)
 	}
+}
+
+// assertSameIgnoringStatus fails t when live differs from want in anything
+// but status, resourceVersion and managedFields (see assertNothingChanged).
+func assertSameIgnoringStatus(t *testing.T, what string, want, live runtime.Object) {
+	t.Helper()
+	a, b := withoutStatus(t, want), withoutStatus(t, live)
+	if !equality.Semantic.DeepEqual(a, b) {
+		t.Errorf("%s changed (-was +now):\n%s", what, diff.Diff(a, b))
+	}
+}
+
+func withoutStatus(t *testing.T, obj runtime.Object) map[string]any {
+	t.Helper()
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(u, "status")
+	unstructured.RemoveNestedField(u, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(u, "metadata", "managedFields")
+	return u
 }
 
 func assertStderr(t *testing.T, res testcluster.Result, wants ...string) {
