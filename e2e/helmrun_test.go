@@ -1,19 +1,15 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
@@ -58,12 +54,14 @@ func (r *helmRun) history(release string) []revision {
 }
 
 // TestHelmRunReadsHelmsNamespace is issue 10 items 1 and 2: a decoy claim
-// dec-data is bound in "default", the kubeconfig's namespace; `pvc-guard
-// install dec CHART -n target` must read claims in target, as Helm does,
-// and so not copy the decoy's volumeName into the new claim. KUBECONFIG is
-// a list whose first file is missing, as Helm and kubectl accept it.
+// dec-data is bound in the kubeconfig's namespace; `pvc-guard install dec
+// CHART -n target` must read claims in target, as Helm does, and so not copy
+// the decoy's volumeName into the new claim. KUBECONFIG is a list whose
+// first file is missing, as Helm and kubectl accept it. The kubeconfig's
+// namespace is one of the test's own rather than "default", which every
+// test process on a shared cluster would share (and a killed run would
+// leave its decoy in).
 func TestHelmRunReadsHelmsNamespace(t *testing.T) {
-	c := testcluster.Get(t)
 	for _, tc := range []struct {
 		helm      testcluster.HelmVersion
 		namespace func(ns string) []string
@@ -71,12 +69,13 @@ func TestHelmRunReadsHelmsNamespace(t *testing.T) {
 		{testcluster.Helm3, func(ns string) []string { return []string{"-n", ns} }},
 		{testcluster.Helm4, func(ns string) []string { return []string{"--namespace=" + ns} }},
 	} {
-		// One after the other: both use the claim default/dec-data.
 		t.Run(string(tc.helm), func(t *testing.T) {
+			t.Parallel()
+			c := testcluster.Get(t)
 			r := newHelmRun(t, c, tc.helm)
-			decoy := bindClaim(t, c, "default", "dec-data")
-			t.Cleanup(func() { deleteClaim(t, c, decoy) })
-			kubeconfig := "KUBECONFIG=" + filepath.Join(t.TempDir(), "missing") + string(filepath.ListSeparator) + c.Kubeconfig
+			decoyNS := c.Namespace(t)
+			decoy := bindClaim(t, c, decoyNS, "dec-data")
+			kubeconfig := "KUBECONFIG=" + filepath.Join(t.TempDir(), "missing") + string(filepath.ListSeparator) + namespacedKubeconfig(t, c, decoyNS)
 			res := r.pvcGuard([]string{kubeconfig}, append([]string{"install", "dec", appChart}, tc.namespace(r.ns)...)...)
 			if res.Err != nil {
 				t.Fatalf("pvc-guard install: %v\n%s%s", res.Err, res.Stdout, res.Stderr)
@@ -86,7 +85,7 @@ func TestHelmRunReadsHelmsNamespace(t *testing.T) {
 				t.Fatal(err)
 			}
 			if claim.Spec.VolumeName != "" {
-				t.Errorf("the new claim %s/dec-data got volumeName %q: the renderer read the decoy in default", r.ns, claim.Spec.VolumeName)
+				t.Errorf("the new claim %s/dec-data got volumeName %q: the renderer read the decoy in %s", r.ns, claim.Spec.VolumeName, decoyNS)
 			}
 			if !strings.Contains(res.Stderr, "0 live") {
 				t.Errorf("the summary should find no live claim in %s:\n%s", r.ns, res.Stderr)
@@ -94,6 +93,26 @@ func TestHelmRunReadsHelmsNamespace(t *testing.T) {
 			assertUnchanged(t, c.Client, decoy)
 		})
 	}
+}
+
+// namespacedKubeconfig writes a copy of the cluster's admin kubeconfig whose
+// current context has namespace ns.
+func namespacedKubeconfig(t *testing.T, c *testcluster.Cluster, ns string) string {
+	t.Helper()
+	config, err := clientcmd.LoadFromFile(c.Kubeconfig)
+	if err != nil {
+		t.Fatalf("reading the admin kubeconfig: %v", err)
+	}
+	current, ok := config.Contexts[config.CurrentContext]
+	if !ok {
+		t.Fatalf("%s: no current context %q", c.Kubeconfig, config.CurrentContext)
+	}
+	current.Namespace = ns
+	path := filepath.Join(t.TempDir(), "namespaced.kubeconfig")
+	if err := clientcmd.WriteToFile(*config, path); err != nil {
+		t.Fatalf("writing kubeconfig: %v", err)
+	}
+	return path
 }
 
 // TestHelmRunRollbackOnFailure is issue 10 item 3: an upgrade through
@@ -150,24 +169,6 @@ func TestHelmRunRollbackOnFailure(t *testing.T) {
 				t.Error("the failed revision's Deployment survived the rollback")
 			}
 		})
-	}
-}
-
-// deleteClaim deletes a claim and waits until it is gone (the protection
-// finalizer makes a delete asynchronous), so its name can be reused.
-func deleteClaim(t *testing.T, c *testcluster.Cluster, claim *corev1.PersistentVolumeClaim) {
-	ctx := context.Background() // t.Context() is done once cleanups run
-	claims := c.Client.CoreV1().PersistentVolumeClaims(claim.Namespace)
-	if err := claims.Delete(ctx, claim.Name, metav1.DeleteOptions{}); err != nil {
-		t.Errorf("deleting claim %s/%s: %v", claim.Namespace, claim.Name, err)
-		return
-	}
-	gone := func(ctx context.Context) (bool, error) {
-		_, err := claims.Get(ctx, claim.Name, metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
-	}
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, gone); err != nil {
-		t.Errorf("waiting for claim %s/%s to be deleted: %v", claim.Namespace, claim.Name, err)
 	}
 }
 
