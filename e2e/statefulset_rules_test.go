@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	kubeversion "k8s.io/apimachinery/pkg/util/version"
 
 	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 )
@@ -97,7 +98,14 @@ func testChartVersionBump(t *testing.T, version testcluster.HelmVersion, plugin 
 	if stock.Err == nil {
 		t.Fatal("stock helm upgrade succeeded; the claim templates' labels are immutable")
 	}
-	assertStderr(t, stock, "Forbidden", "updates to statefulset spec")
+	// Kubernetes 1.37 names the four immutable fields one by one; older
+	// servers refuse any spec change outside the list of mutable fields.
+	refusal := []string{"spec: Forbidden: updates to statefulset spec for fields other than"}
+	if kubeversion.MustParseGeneric(d.c.KubeVersion).AtLeast(kubeversion.MajorMinor(1, 37)) {
+		refusal = []string{"spec.volumeClaimTemplates: Invalid value", "field is immutable"}
+	}
+	assertStderr(t, stock, refusal...)
+	t.Logf("stock helm upgrade:\n%s", stock.Stderr)
 
 	if res, _ := d.guardedUpgrade(); res.Err != nil {
 		t.Fatalf("the upgrade through pvc-guard: %v", res.Err)
