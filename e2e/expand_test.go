@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"maps"
 	"os"
 	"os/exec"
@@ -159,6 +162,18 @@ func assertSameIgnoringStatus(t *testing.T, what string, want, live runtime.Obje
 	if !equality.Semantic.DeepEqual(a, b) {
 		t.Errorf("%s changed (-was +now):\n%s", what, diff.Diff(a, b))
 	}
+}
+
+// digestWithoutStatus is a short digest of obj without status,
+// resourceVersion and managedFields.
+func digestWithoutStatus(t *testing.T, obj runtime.Object) string {
+	t.Helper()
+	data, err := json.Marshal(withoutStatus(t, obj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
 }
 
 func withoutStatus(t *testing.T, obj runtime.Object) map[string]any {
