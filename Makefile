@@ -31,7 +31,7 @@ vet:
 # API server's validation, run again on the oldest. Name such tests to match
 # E2E_OLDEST_RUN.
 E2E_OLDEST_K8S := 1.34
-E2E_OLDEST_RUN := ^(TestHarnessIsReal|TestStatefulSet|TestClaim|TestRulesAgreeWithTheAPIServer|TestExpandVolumes|TestAuditPredictsStatefulSetRollbacks|TestRenderAgainstTheCluster|TestUpgradeThroughPostRenderer|TestRollback)
+E2E_OLDEST_RUN := ^(TestHarnessIsReal|TestStatefulSet|TestRulesAgreeWithTheAPIServer|TestExpandVolumes|TestAuditPredictsStatefulSetRollbacks|TestRenderAgainstTheCluster|TestUpgradeThroughPostRenderer|TestRollback)
 E2E_ENV = PVC_GUARD_E2E=require PVC_GUARD_BIN=$(CURDIR)/$(BIN)
 test: vet build cluster-build
 	$(E2E_ENV) $(GO) test -count=1 -timeout 45m ./...
