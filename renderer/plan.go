@@ -218,15 +218,18 @@ const (
 // have. A field inside a list item that only one side has is left to the
 // rule on the item itself (fixed-membership): there is nothing to compare.
 func (ix *ruleIndex) fields(obj *object) []field {
-	var out []field
-	for _, rule := range ix.byKind[obj.kind] {
+	rules := ix.byKind[obj.kind]
+	out := make([]field, 0, len(rules))
+	var found []yamltext.Found
+	for _, rule := range rules {
 		if !ix.applies(rule) {
 			continue
 		}
 		for _, p := range rule.Fields() {
-			for _, found := range p.Resolve(obj.value, obj.view, obj.liveView) {
-				if !found.Partial {
-					out = append(out, field{obj: obj, rule: rule, Found: found})
+			found = p.Resolve(found[:0], obj.value, obj.view, obj.liveView)
+			for _, f := range found {
+				if !f.Partial {
+					out = append(out, field{obj: obj, rule: rule, Found: f})
 				}
 			}
 		}

@@ -235,73 +235,86 @@ func itemName(item any, key []string) (string, bool) {
 	return name, ok
 }
 
+// MaxObjects is how many objects Resolve reads at once: the chart's, as
+// the API server compares it, and the live one.
+const MaxObjects = 3
+
 // Found is one concrete path of a rule's path and what each object holds
-// there.
+// there, held in place: resolving a path allocates nothing but its
+// wildcards' concrete paths.
 type Found struct {
 	Path Path
 	// Values holds the value at Path in each object, nil where it has none.
-	Values []any
+	Values [MaxObjects]any
 	// Keys says whether each object has the field at all, null included.
-	Keys []bool
+	Keys [MaxObjects]bool
 	// Partial says that some object lacks a list item the path steps
 	// through before its end: there is no field there to compare.
 	Partial bool
 }
 
-// Resolve returns the concrete paths of p over the given objects, each with
-// the values the objects hold there, read in the same walk: a wildcard step
-// becomes one path per item name found in any of them, in the order the
-// objects list them (the first object's items first). A path without
-// wildcards resolves to itself.
-func (p Path) Resolve(objects ...any) []Found {
-	var out []Found
-	p.resolve(0, nil, slices.Clone(objects), false, &out)
-	return out
+// Resolve appends to out the concrete paths of p over the given objects (at
+// most MaxObjects), each with the values the objects hold there, read in
+// the same walk: a wildcard step becomes one path per item name found in
+// any of them, in the order the objects list them (the first object's items
+// first). A path without wildcards resolves to itself.
+func (p Path) Resolve(out []Found, objects ...any) []Found {
+	var values [MaxObjects]any
+	n := copy(values[:], objects)
+	if n < len(objects) {
+		panic(fmt.Sprintf("yamltext: Resolve reads at most %d objects", MaxObjects))
+	}
+	r := pathWalk{path: p, n: n, out: out}
+	r.resolve(0, nil, values, false)
+	return r.out
 }
 
-// resolve steps values (one per object, owned by the call) along p from
-// step at; prefix is the concrete path so far when a wildcard made one,
-// nil while p itself is the path.
-func (p Path) resolve(at int, prefix Path, values []any, partial bool, out *[]Found) {
+// pathWalk walks one path over n objects.
+type pathWalk struct {
+	path Path
+	n    int
+	out  []Found
+}
+
+// resolve steps values along the path from step at; prefix is the
+// concrete path so far when a wildcard made one, nil while the path itself
+// is the concrete one.
+func (r *pathWalk) resolve(at int, prefix Path, values [MaxObjects]any, partial bool) {
+	p := r.path
 	for ; at < len(p); at++ {
 		s := p[at]
 		if len(prefix) > at {
 			s = prefix[at] // the item a wildcard branched to
 		}
-		last := at == len(p)-1
 		if s.IsList() && s.Item == Wildcard {
 			if prefix == nil {
 				prefix = p[:at]
 			}
-			for _, name := range itemNames(values, s.ItemKey) {
-				concrete := Step{ItemKey: s.ItemKey, Item: name}
+			for _, name := range itemNames(values[:r.n], s.ItemKey) {
 				branch := make(Path, len(prefix), len(p))
 				copy(branch, prefix)
-				p.resolve(at, append(branch, concrete), slices.Clone(values), partial, out)
+				r.resolve(at, append(branch, Step{ItemKey: s.ItemKey, Item: name}), values, partial)
 			}
 			return
 		}
 		if prefix != nil && len(prefix) == at {
 			prefix = append(prefix, s)
 		}
-		var keys []bool
-		if last {
-			keys = make([]bool, len(values))
-			for i, v := range values {
-				keys[i] = s.has(v)
-			}
-		}
-		for i, v := range values {
-			values[i] = s.child(v)
-		}
-		if last {
+		if at == len(p)-1 {
+			f := Found{Path: prefix, Partial: partial}
 			if prefix == nil {
-				prefix = p
+				f.Path = p
 			}
-			*out = append(*out, Found{Path: prefix, Values: values, Keys: keys, Partial: partial})
+			for i, v := range values[:r.n] {
+				f.Keys[i], f.Values[i] = s.has(v), s.child(v)
+			}
+			r.out = append(r.out, f)
 			return
 		}
-		partial = partial || s.IsList() && slices.Contains(values, nil)
+		for i, v := range values[:r.n] {
+			values[i] = s.child(v)
+		}
+		partial = partial || s.IsList() && slices.Contains(values[:r.n], nil)
 	}
 }
 

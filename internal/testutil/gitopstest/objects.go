@@ -79,7 +79,7 @@ func Objects(stream []byte, namespace string, sets []*renderer.RuleSet) (map[Obj
 // nothing.
 func canonicalize(obj map[string]any, rule renderer.Rule) {
 	for _, path := range rule.Fields() {
-		for _, found := range path.Resolve(obj) {
+		for _, found := range path.Resolve(nil, obj) {
 			value, set := rule.Canonical(found.Values[0])
 			if !set && rule.Default != nil {
 				value, set = rule.Canonical(rule.Default)
