@@ -13,43 +13,70 @@ type docEdits struct {
 	notes  []string
 }
 
-// decideAll decides every field, filling the report and returning the
-// edits of each document to rewrite, in stream order.
+// decideAll decides every field, on every CPU, then fills the report and
+// returns the edits of each document to rewrite, in stream order.
 func (r *Renderer) decideAll(fields []field, related func(GroupKind, ObjectKey) map[string]any, report *Report) []*docEdits {
+	outcomes := make([]outcome, len(fields))
+	yamltext.Parallel(len(fields), func(i int) { outcomes[i] = r.outcomeOf(fields[i], related) })
 	var edits []*docEdits
-	for _, f := range fields {
-		chart, live, values, ruling := f.decide(related)
-		if ruling.verdict == keepChart {
+	for i, o := range outcomes {
+		if o.conflict != nil {
+			report.Conflicts = append(report.Conflicts, *o.conflict)
+		}
+		if o.rewrite == nil {
 			continue
 		}
-		obj := f.obj
-		finding := Finding{Document: obj.doc.Index, Source: obj.source, APIVersion: obj.apiVersion, Kind: obj.kind.Kind,
-			Namespace: obj.key.Namespace, Name: obj.key.Name, Field: f.Path.String(), Rule: f.rule.Name,
-			Chart: chart, Live: live, Reason: ruling.why}
-		if ruling.verdict == conflict {
-			finding.Fix = fixFor(f.rule)
-			finding.keepLiveRefused = ruling.keepLiveRefused != ""
-			if finding.keepLiveRefused {
-				finding.Fix = "--on-conflict=keep-live cannot keep it: " + ruling.keepLiveRefused + "; " + finding.Fix
-			}
-			report.Conflicts = append(report.Conflicts, finding)
-			if r.conflictPolicy() != KeepLive || finding.keepLiveRefused {
-				continue
-			}
-			finding.Reason = "conflict resolved by --on-conflict=keep-live: " + ruling.why
-		}
-		report.Rewrites = append(report.Rewrites, finding)
+		report.Rewrites = append(report.Rewrites, *o.rewrite)
+		obj := fields[i].obj
 		de := lastEdits(edits, obj.doc)
 		if de == nil {
 			de = &docEdits{doc: obj.doc, parsed: obj.parsed}
 			edits = append(edits, de)
 		}
-		edit := yamltext.Edit{Item: obj.item, Path: f.Path, Value: live, Remove: !values.liveSet}
-		de.edits = append(de.edits, edit)
-		obj.edits = append(obj.edits, edit)
-		de.notes = append(de.notes, note(finding))
+		de.edits = append(de.edits, o.edit)
+		obj.edits = append(obj.edits, o.edit)
+		de.notes = append(de.notes, o.note)
 	}
 	return edits
+}
+
+// outcome is what one field's decision puts in the report and the stream:
+// nothing when the chart's value stands.
+type outcome struct {
+	conflict *Finding // for the report's conflicts
+	rewrite  *Finding // for the report's rewrites, with the edit and its note
+	edit     yamltext.Edit
+	note     string
+}
+
+// outcomeOf decides one field; it reads only the field and related.
+func (r *Renderer) outcomeOf(f field, related func(GroupKind, ObjectKey) map[string]any) outcome {
+	chart, live, values, ruling := f.decide(related)
+	if ruling.verdict == keepChart {
+		return outcome{}
+	}
+	obj := f.obj
+	finding := Finding{Document: obj.doc.Index, Source: obj.source, APIVersion: obj.apiVersion, Kind: obj.kind.Kind,
+		Namespace: obj.key.Namespace, Name: obj.key.Name, Field: f.Path.String(), Rule: f.rule.Name,
+		Chart: chart, Live: live, Reason: ruling.why}
+	var o outcome
+	if ruling.verdict == conflict {
+		finding.Fix = fixFor(f.rule)
+		finding.keepLiveRefused = ruling.keepLiveRefused != ""
+		if finding.keepLiveRefused {
+			finding.Fix = "--on-conflict=keep-live cannot keep it: " + ruling.keepLiveRefused + "; " + finding.Fix
+		}
+		reported := finding
+		o.conflict = &reported
+		if r.conflictPolicy() != KeepLive || finding.keepLiveRefused {
+			return o
+		}
+		finding.Reason = "conflict resolved by --on-conflict=keep-live: " + ruling.why
+	}
+	o.rewrite = &finding
+	o.edit = yamltext.Edit{Item: obj.item, Path: f.Path, Value: live, Remove: !values.liveSet}
+	o.note = note(finding)
+	return o
 }
 
 // lastEdits returns the edits of doc if it is the last document edited:

@@ -94,13 +94,16 @@ func (r *Renderer) Rewrite(ctx context.Context, in []byte) (*Result, error) {
 	if err := r.attachLiveState(ctx, objects, result.Report); err != nil {
 		return nil, err
 	}
-	var fields []field
+	var live []*object
 	for _, obj := range objects {
 		if obj.live != nil {
-			result.Report.ObjectsLive++
-			fields = append(fields, ix.fields(obj)...)
+			live = append(live, obj)
 		}
 	}
+	result.Report.ObjectsLive = len(live)
+	perObject := make([][]field, len(live))
+	yamltext.Parallel(len(live), func(i int) { perObject[i] = ix.fields(live[i]) })
+	fields := slices.Concat(perObject...)
 	related, err := r.fetchRelated(ctx, relatedKeys(fields))
 	if err != nil {
 		return nil, err
