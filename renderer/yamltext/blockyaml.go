@@ -56,20 +56,40 @@ type blockParser struct {
 	arena
 }
 
-// arena hands out the nodes of one document from blocks.
+// arena hands out the nodes of one document, and their content slices,
+// from blocks. A collection's children are stacked while it is parsed and
+// copied out once it is complete, at its exact length.
 type arena struct {
 	free  []yaml.Node
+	ptrs  []*yaml.Node
+	stack []*yaml.Node
 	block int // nodes per block
 	// discarding is set while a value outside the reach is parsed: its
 	// nodes link to nothing, and their place is handed out again after it.
 	discarding bool
 }
 
-// keep adds nodes to a collection's content unless they are discarded.
-func (a *arena) keep(n *yaml.Node, nodes ...*yaml.Node) {
+// keep stacks children of the collection being parsed, unless they are
+// discarded.
+func (a *arena) keep(nodes ...*yaml.Node) {
 	if !a.discarding {
-		n.Content = append(n.Content, nodes...)
+		a.stack = append(a.stack, nodes...)
 	}
+}
+
+// content returns the children stacked since base, and unstacks them.
+func (a *arena) content(base int) []*yaml.Node {
+	n := len(a.stack) - base
+	if n == 0 {
+		return nil
+	}
+	if len(a.ptrs) < n {
+		a.ptrs = make([]*yaml.Node, max(n, a.block))
+	}
+	c := a.ptrs[:n:n]
+	copy(c, a.stack[base:])
+	a.ptrs, a.stack = a.ptrs[n:], a.stack[:base]
+	return c
 }
 
 // newNode returns a new node holding n.
@@ -86,6 +106,7 @@ func (a *arena) newNode(n yaml.Node) *yaml.Node {
 // meaning depends on more than this parser knows.
 func (p *blockParser) splitLines(raw string) bool {
 	Number := 0
+	p.lines = make([]blockLine, 0, strings.Count(raw, "\n")+1)
 	for len(raw) > 0 {
 		Number++
 		line := raw
@@ -131,6 +152,7 @@ func (p *blockParser) node(indent int, reach *Reach) (*yaml.Node, bool) {
 // sequence item's "- " (at offset skip into its line).
 func (p *blockParser) mapping(indent, skip int, reach *Reach) (*yaml.Node, bool) {
 	m := p.newNode(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+	base := len(p.stack)
 	for entries := 0; p.next < len(p.lines); entries++ {
 		line := p.lines[p.next]
 		text := line.text[skip:]
@@ -151,8 +173,9 @@ func (p *blockParser) mapping(indent, skip int, reach *Reach) (*yaml.Node, bool)
 		if entries == 0 {
 			m.Line, m.Column = key.Line, key.Column
 		}
-		p.keep(m, key, value)
+		p.keep(key, value)
 	}
+	m.Content = p.content(base)
 	return m, true
 }
 
@@ -204,6 +227,7 @@ func (p *blockParser) value(key *yaml.Node, text string, colon, Number, col int,
 // sequence parses "- item" lines at column indent.
 func (p *blockParser) sequence(indent int, reach *Reach) (*yaml.Node, bool) {
 	seq := p.newNode(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.next].Number, Column: indent + 1})
+	base := len(p.stack)
 	for p.next < len(p.lines) {
 		line := p.lines[p.next]
 		if line.indent != indent || !isItem(line.text) {
@@ -219,8 +243,9 @@ func (p *blockParser) sequence(indent int, reach *Reach) (*yaml.Node, bool) {
 		if !ok {
 			return nil, false
 		}
-		p.keep(seq, item)
+		p.keep(item)
 	}
+	seq.Content = p.content(base)
 	return seq, true
 }
 
@@ -272,7 +297,7 @@ func (a *arena) plainScalar(text string, Number, col int) (*yaml.Node, bool) {
 		return nil, false
 	}
 	n := a.newNode(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: text, Line: Number, Column: col + 1})
-	if mayResolve(text[0]) {
+	if mayResolve(text[0]) && !a.discarding {
 		n.Tag = "" // let the YAML library resolve it by its own rules
 		n.Tag = n.ShortTag()
 	}
@@ -333,6 +358,7 @@ func (f *flowReader) collection(kind yaml.Kind, tag string, end byte) (*yaml.Nod
 		f.pos++
 		return n, true
 	}
+	base := len(f.stack)
 	for {
 		if kind == yaml.MappingNode {
 			key, ok := f.scalar()
@@ -341,13 +367,13 @@ func (f *flowReader) collection(kind yaml.Kind, tag string, end byte) (*yaml.Nod
 			}
 			f.pos += 2
 			f.spaces()
-			f.keep(n, key)
+			f.keep(key)
 		}
 		value, ok := f.node()
 		if !ok {
 			return nil, false
 		}
-		f.keep(n, value)
+		f.keep(value)
 		f.spaces()
 		switch f.peek() {
 		case ',':
@@ -358,6 +384,7 @@ func (f *flowReader) collection(kind yaml.Kind, tag string, end byte) (*yaml.Nod
 			}
 		case end:
 			f.pos++
+			n.Content = f.content(base)
 			return n, true
 		default:
 			return nil, false
