@@ -172,7 +172,7 @@ func (ix *ruleIndex) newObject(doc yamltext.Document, parsed yamltext.Parsed, it
 	if err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", kind.Kind, err)
 	}
-	if err := requireStringKeys(kind.Kind, decoded, nil); err != nil {
+	if err := requireStringKeys(kind.Kind, decoded); err != nil {
 		return nil, err
 	}
 	value, _ := decoded.(map[string]any)
@@ -206,11 +206,12 @@ type field struct {
 }
 
 // The objects a field is resolved over, in this order: the chart's object
-// as written, as the API server compares it (its view), and the live view.
+// as written, the live view, and the chart's object as the API server
+// compares it (its view), which is the object itself for kinds without one.
 const (
 	chartSide = iota
-	viewSide
 	liveSide
+	viewSide
 )
 
 // fields returns every field the rules decide on for a live object: each
@@ -220,17 +221,25 @@ const (
 func (ix *ruleIndex) fields(obj *object) []field {
 	rules := ix.byKind[obj.kind]
 	out := make([]field, 0, len(rules))
+	sides := []any{obj.value, obj.liveView, obj.view}
+	if views[obj.kind] == nil {
+		sides = sides[:viewSide]
+	}
 	var found []yamltext.Found
 	for _, rule := range rules {
 		if !ix.applies(rule) {
 			continue
 		}
 		for _, p := range rule.Fields() {
-			found = p.Resolve(found[:0], obj.value, obj.view, obj.liveView)
+			found = p.Resolve(found[:0], sides...)
 			for _, f := range found {
-				if !f.Partial {
-					out = append(out, field{obj: obj, rule: rule, Found: f})
+				if f.Partial {
+					continue
 				}
+				if len(sides) == viewSide {
+					f.Values[viewSide], f.Keys[viewSide] = f.Values[chartSide], f.Keys[chartSide]
+				}
+				out = append(out, field{obj: obj, rule: rule, Found: f})
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package renderer
 
 import (
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -107,4 +108,22 @@ func withKinds(a, b map[string]int) map[string]int {
 	merged := maps.Clone(a)
 	maps.Copy(merged, b)
 	return merged
+}
+
+func TestObjectsWithKeysThatAreNotStringsAreRefused(t *testing.T) {
+	tests := []struct {
+		doc  string
+		want string // "" for no error
+	}{
+		{"kind: PersistentVolumeClaim\nmetadata:\n  name: a\nspec:\n  resources:\n    requests:\n      1: x\n", "PersistentVolumeClaim field spec.resources.requests has a key that is not a string"},
+		{"kind: PersistentVolumeClaim\nmetadata:\n  name: a\nspec:\n  accessModes:\n  - {1: x}\n", "PersistentVolumeClaim field spec.accessModes has a key that is not a string"},
+		{"kind: PersistentVolumeClaim\nmetadata:\n  name: a\nspec:\n  volumeName: pv\n", ""},
+	}
+	ix := newRuleIndex(DefaultRuleSets(), nil)
+	for _, tt := range tests {
+		_, err := ix.objectsIn(yamltext.Document{Raw: []byte(tt.doc)}, "ns")
+		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || !strings.Contains(got, tt.want) {
+			t.Errorf("%q: got %v, want %q", tt.doc, err, tt.want)
+		}
+	}
 }

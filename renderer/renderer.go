@@ -211,24 +211,35 @@ func inStreamLines(err error, docStart int) error {
 // requireStringKeys rejects mappings with keys that are not strings (null,
 // numbers, nested mappings): no Kubernetes object has them, and rules could
 // not read such an object.
-func requireStringKeys(kind string, v any, path []string) error {
+func requireStringKeys(kind string, v any) error {
+	if path, ok := stringKeysOnly(v); !ok {
+		slices.Reverse(path)
+		return fmt.Errorf("%s field %s has a key that is not a string; Kubernetes objects only have string keys", kind, yamltext.FieldPath(path))
+	}
+	return nil
+}
+
+// stringKeysOnly reports whether every mapping in v has string keys only,
+// and if not, the path to the first that has another, innermost key first
+// (built only on the way out, as that is rare).
+func stringKeysOnly(v any) (reversedPath []string, ok bool) {
 	switch t := v.(type) {
 	case map[string]any:
 		for key, child := range t {
-			if err := requireStringKeys(kind, child, append(path, key)); err != nil {
-				return err
+			if path, ok := stringKeysOnly(child); !ok {
+				return append(path, key), false
 			}
 		}
 	case []any:
 		for _, child := range t {
-			if err := requireStringKeys(kind, child, path); err != nil {
-				return err
+			if path, ok := stringKeysOnly(child); !ok {
+				return path, false
 			}
 		}
 	case map[any]any:
-		return fmt.Errorf("%s field %s has a key that is not a string; Kubernetes objects only have string keys", kind, yamltext.FieldPath(path))
+		return nil, false
 	}
-	return nil
+	return nil, true
 }
 
 // Result is a rewritten stream.
