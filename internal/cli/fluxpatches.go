@@ -131,12 +131,12 @@ func (o *FluxPatchesOptions) Run(ctx context.Context) error {
 	if _, err := o.Out.Write(out); err != nil {
 		return fmt.Errorf("writing stdout: %w", err)
 	}
-	patches := patchCount(result.Block)
+	patches := patchesOf(result.Block, "")
 	fmt.Fprintf(o.ErrOut, "pvc-guard: %d object(s) checked, %d live, %d patch(es) pinning their immutable fields\n", result.Report.ObjectsChecked, result.Report.ObjectsLive, patches)
 	for _, warning := range result.Warnings {
 		fmt.Fprintf(o.ErrOut, "pvc-guard: warning: %s\n", warning)
 	}
-	if !p.CheckVolumes && patches > 0 {
+	if !p.CheckVolumes && patchesOf(result.Block, "PersistentVolumeClaim") > 0 {
 		fmt.Fprintln(o.ErrOut, "pvc-guard: warning: with --live-state, whether each pinned volume still belongs to its claim was not checked")
 	}
 	return nil
@@ -194,10 +194,15 @@ func (o *FluxPatchesOptions) encode(block *flux.Block) ([]byte, error) {
 	return yaml.Marshal(block)
 }
 
-func patchCount(block *flux.Block) int {
+// patchesOf counts the block's patches of kind, or all with "".
+func patchesOf(block *flux.Block, kind string) int {
 	n := 0
 	for _, entry := range block.PostRenderers {
-		n += len(entry.Kustomize.Patches)
+		for _, patch := range entry.Kustomize.Patches {
+			if kind == "" || patch.Target.Kind == kind {
+				n++
+			}
+		}
 	}
 	return n
 }
