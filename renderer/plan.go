@@ -252,7 +252,7 @@ func (f field) decide(related func(GroupKind, ObjectKey) map[string]any) (chart,
 	chart, live = f.Values[chartSide], f.Values[liveSide]
 	values = f.rule.read(chart, f.Values[viewSide], live)
 	values.chartKey, values.liveKey = f.Keys[chartSide], f.Keys[liveSide]
-	return chart, live, values, policies[f.rule.Policy].decide(fieldCase{rule: f.rule, fieldValues: values, object: &f.obj.pair, related: related})
+	return chart, live, values, policies[f.rule.Policy].decide(fieldCase{rule: f.rule, path: f.Path, fieldValues: values, object: &f.obj.pair, related: related})
 }
 
 // relatedKeys runs the decisions whose policy reads related objects once,

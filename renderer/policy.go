@@ -35,8 +35,8 @@ const (
 	// one (the binder filled it in); where it has none, the chart's value
 	// stands.
 	LiveIfSet Policy = "live-if-set"
-	// FixedMembership is a list whose items may not be added or removed;
-	// the rule's path ends with a [field=*] step.
+	// FixedMembership is a list whose items may not be added, removed or
+	// moved; the rule's path ends with a [field=*] step.
 	FixedMembership Policy = "fixed-membership"
 	// Selector is an immutable label selector of a workload, which the
 	// live value may replace only while it still selects the chart's pod
@@ -70,6 +70,7 @@ type policy struct {
 // fieldCase is one field of one object to decide on.
 type fieldCase struct {
 	rule *Rule
+	path yamltext.Path // the concrete field
 	fieldValues
 	object *objectPair
 	// related reads a related live object (a claim's StorageClass).
@@ -146,7 +147,8 @@ var policies = map[Policy]policy{
 		decide: decideMembership,
 		fix:    "render the live set of items, or re-run with --on-conflict=keep-live to keep it; a different set needs the object deleted with --cascade=orphan and created again",
 		check:  requireListEnd,
-		doc:    "an item added or removed: a conflict (keep-live restores the live items).",
+		doc: "an item added or removed, or the items in another order (the API server compares the list in order): a conflict. " +
+			"keep-live restores the live items after the chart's, unless that breaks the live order; it does not reorder them.",
 	},
 	Selector: {
 		decide:    decideSelector,
@@ -298,16 +300,6 @@ func decideLiveIfSet(f fieldCase) ruling {
 		return ruling{verdict: keepChart}
 	}
 	return ruling{verdict: takeLive, why: f.rule.Reason}
-}
-
-func decideMembership(f fieldCase) ruling {
-	switch {
-	case f.chartSet == f.liveSet:
-		return ruling{verdict: keepChart}
-	case !f.liveSet:
-		return ruling{verdict: conflict, why: "the chart adds this item, and " + f.rule.Reason}
-	}
-	return ruling{verdict: conflict, why: "the chart removes this item, and " + f.rule.Reason}
 }
 
 // podTemplateLabels are the labels a workload's selector must select.
