@@ -3,11 +3,12 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/pvc-guard/pvc-guard/internal/objdiff"
 )
 
 // judgement is how the API server answered one dry run.
@@ -71,29 +72,7 @@ func conflictFields(err error) []string {
 // specDiff lists the dotted paths under spec where result differs from
 // live: the request's own changes, for kinds pvc-guard has no rules for.
 func specDiff(result, live map[string]any) []string {
-	var paths []string
-	diffValues("spec", result["spec"], live["spec"], &paths)
-	slices.Sort(paths)
-	return paths
-}
-
-func diffValues(path string, a, b any, paths *[]string) {
-	am, aok := a.(map[string]any)
-	bm, bok := b.(map[string]any)
-	if aok && bok {
-		for key := range am {
-			diffValues(path+"."+key, am[key], bm[key], paths)
-		}
-		for key := range bm {
-			if _, ok := am[key]; !ok {
-				diffValues(path+"."+key, nil, bm[key], paths)
-			}
-		}
-		return
-	}
-	if !reflect.DeepEqual(a, b) {
-		*paths = append(*paths, path)
-	}
+	return objdiff.Paths(objdiff.Changes("spec", live["spec"], result["spec"]))
 }
 
 // merge folds the verdicts of sent requests into one: ok when no object's
