@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 var (
@@ -46,8 +47,11 @@ type SetPlan struct {
 type ClaimGrowth struct {
 	Name     string
 	From, To resource.Quantity
-	// version is the resourceVersion the checks read.
+	// uid, version and spec are what the checks read, so that a write
+	// refused by a conflict is retried only on the same claim (recheck).
+	uid     types.UID
 	version string
+	spec    map[string]any
 }
 
 // Grows says whether the claim's request is smaller than the template's
@@ -117,7 +121,8 @@ func (e *Expander) check(ctx context.Context, t *Target) (*SetPlan, error) {
 // checkClaim requires a bound claim with a storage class, and returns its
 // growth and class.
 func checkClaim(claim *unstructured.Unstructured, to resource.Quantity) (ClaimGrowth, string, error) {
-	growth := ClaimGrowth{Name: claim.GetName(), To: to, version: claim.GetResourceVersion()}
+	spec, _, _ := unstructured.NestedMap(claim.Object, "spec")
+	growth := ClaimGrowth{Name: claim.GetName(), To: to, uid: claim.GetUID(), version: claim.GetResourceVersion(), spec: spec}
 	if phase, _, _ := unstructured.NestedString(claim.Object, "status", "phase"); phase != "Bound" {
 		return growth, "", fmt.Errorf("it is %s, not Bound: only a bound claim can grow", orNone(phase))
 	}

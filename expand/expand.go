@@ -3,7 +3,6 @@ package expand
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -65,15 +64,10 @@ func (e *Expander) Prepare(ctx context.Context, plans []*SetPlan) error {
 	return nil
 }
 
-// save writes the live set, ready to create again: without the fields the
-// API server owns (uid, resourceVersion, status, ...).
+// save writes the live set, ready to create again.
 func (e *Expander) save(p *SetPlan) error {
-	saved := p.live.DeepCopy()
-	for _, field := range []string{"uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink"} {
-		unstructured.RemoveNestedField(saved.Object, "metadata", field)
-	}
-	unstructured.RemoveNestedField(saved.Object, "status")
-	data, err := yaml.Marshal(saved.Object)
+	saved := savable(p.live)
+	data, err := yaml.Marshal(saved)
 	if err != nil {
 		return fmt.Errorf("encoding %s to save it: %w", p.Target, err)
 	}
@@ -85,39 +79,32 @@ func (e *Expander) save(p *SetPlan) error {
 	return nil
 }
 
+// savable is the set without the fields the API server owns (uid,
+// resourceVersion, status, ...): what the saved file holds.
+func savable(set *unstructured.Unstructured) map[string]any {
+	saved := set.DeepCopy()
+	for _, field := range []string{"uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink"} {
+		unstructured.RemoveNestedField(saved.Object, "metadata", field)
+	}
+	unstructured.RemoveNestedField(saved.Object, "status")
+	return saved.Object
+}
+
 // RestoreCommand is the one command that creates the saved set again.
 func (p *SetPlan) RestoreCommand() string { return "kubectl create -f " + p.Backup }
 
-// grow raises the claim's request; the resourceVersion read by Check makes
-// the patch fail if the claim changed since (it might have grown already).
-func (e *Expander) grow(ctx context.Context, namespace string, c ClaimGrowth) error {
-	patch, err := json.Marshal(map[string]any{
-		"metadata": map[string]any{"resourceVersion": c.version},
-		"spec":     map[string]any{"resources": map[string]any{"requests": map[string]any{"storage": c.To.String()}}},
-	})
-	if err != nil {
-		return err
-	}
-	_, err = e.Client.Resource(claims).Namespace(namespace).Patch(ctx, c.Name, types.MergePatchType, patch, metav1.PatchOptions{})
-	return err
-}
-
 // delete deletes the set the checks read, and no other: the preconditions
 // on UID and resourceVersion make the API server refuse a set that was
-// replaced or changed since.
+// replaced or changed since (deleteOrphaning tells a change that matters
+// from a controller's write of status).
 func (e *Expander) delete(ctx context.Context, p *SetPlan) error {
-	uid, version := p.live.GetUID(), p.live.GetResourceVersion()
-	err := e.Client.Resource(statefulSets).Namespace(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{
-		PropagationPolicy: new(metav1.DeletePropagationOrphan),
-		Preconditions:     &metav1.Preconditions{UID: &uid, ResourceVersion: &version},
-	})
-	if err != nil {
-		return fmt.Errorf("deleting %s with orphan propagation (it changed since the checks, or the API server refused; saved in %s): %w", p.Target, p.Backup, err)
+	if err := e.deleteOrphaning(ctx, p); err != nil {
+		return fmt.Errorf("deleting %s with orphan propagation (saved in %s): %w", p.Target, p.Backup, err)
 	}
 	p.deleted = true
 	// The garbage collector orphans the pods, then removes the set; a set
 	// created before that is refused (AlreadyExists).
-	err = e.poll(ctx, func(ctx context.Context) (bool, error) {
+	err := e.poll(ctx, func(ctx context.Context) (bool, error) {
 		_, err := e.Client.Resource(statefulSets).Namespace(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return true, nil

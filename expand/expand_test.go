@@ -46,8 +46,8 @@ status: {replicas: 2}
 func claim(name, phase, size, class string) string {
 	return `apiVersion: v1
 kind: PersistentVolumeClaim
-metadata: {name: ` + name + `, namespace: ns, resourceVersion: "3"}
-spec: {storageClassName: ` + class + `, resources: {requests: {storage: ` + size + `}}}
+metadata: {name: ` + name + `, namespace: ns, uid: uid-` + name + `, resourceVersion: "3"}
+spec: {storageClassName: ` + class + `, volumeName: pv-` + name + `, resources: {requests: {storage: ` + size + `}}}
 status: {phase: ` + phase + `}
 `
 }
