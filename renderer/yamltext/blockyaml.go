@@ -27,7 +27,7 @@ func parseBlockYAML(raw []byte, reach *Reach) (doc *yaml.Node, ok bool) {
 	if !p.splitLines(string(raw)) || len(p.lines) == 0 {
 		return nil, false
 	}
-	p.arena.block = 2 * len(p.lines)
+	p.arena.block = 2*len(p.lines) + 4 // about two nodes a line, some more for a claim
 	root, ok := p.node(p.lines[0].indent, reach)
 	if !ok || p.next != len(p.lines) {
 		return nil, false
@@ -65,8 +65,10 @@ type arena struct {
 	stack []*yaml.Node
 	block int // nodes per block
 	// discarding is set while a value outside the reach is parsed: its
-	// nodes link to nothing, and their place is handed out again after it.
+	// nodes link to nothing, so they all share scratch, which the parser
+	// only writes to, or reads right after it made a scalar there.
 	discarding bool
+	scratch    yaml.Node
 }
 
 // keep stacks children of the collection being parsed, unless they are
@@ -94,6 +96,10 @@ func (a *arena) content(base int) []*yaml.Node {
 
 // newNode returns a new node holding n.
 func (a *arena) newNode(n yaml.Node) *yaml.Node {
+	if a.discarding {
+		a.scratch = n
+		return &a.scratch
+	}
 	if len(a.free) == 0 {
 		a.free = make([]yaml.Node, max(a.block, 16))
 	}
@@ -196,10 +202,9 @@ func (p *blockParser) entry(text string, Number, col int, reach *Reach) (key, va
 	p.next++
 	child, reached := reach.child(key.Value)
 	if !reached && !p.discarding {
-		mark := p.free
 		p.discarding = true
 		_, _, ok = p.value(key, text, colon, Number, col, nil)
-		p.discarding, p.free = false, mark
+		p.discarding = false
 		return key, unreached, ok
 	}
 	return p.value(key, text, colon, Number, col, child)
