@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -20,49 +21,65 @@ const volumeTier = "t1"
 // objects the test creates), "" or none, and are bound to the volume named
 // volumeFor(claim name).
 func claimKind(expandable, fixed string, volumeFor func(string) string) kind {
-	pvc := map[string]any{"kind": "PersistentVolumeClaim", "name": "src"}
+	fields := claimSpecFields(expandable, fixed)
+	// After the class, so that a seed draws the pairs it drew before
+	// templates shared the spec fields.
+	fields = slices.Insert(fields, 1,
+		field{path: []string{"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"},
+			live:  oneOf(absent, absent, absent, absent, expandable, fixed),
+			forms: forms{empty: "", other: otherThan(expandable, fixed)}},
+		field{path: spec("volumeName"), live: oneOf(absent), // the volume's name, set by fix
+			forms: forms{empty: "", other: otherThan("pv-elsewhere")}})
 	return kind{
 		base: func(name string) map[string]any {
 			return map[string]any{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": map[string]any{"name": name}}
 		},
-		fields: []field{
-			{path: spec("storageClassName"), live: oneOf(absent, "", expandable, fixed),
-				forms: forms{empty: "", other: otherThan("", expandable, fixed, "no-such-class")}},
-			{path: []string{"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"},
-				live:  oneOf(absent, absent, absent, absent, expandable, fixed),
-				forms: forms{empty: "", other: otherThan(expandable, fixed)}},
-			{path: spec("volumeName"), live: oneOf(absent), // the volume's name, set by fix
-				forms: forms{empty: "", other: otherThan("pv-elsewhere")}},
-			{path: spec("accessModes"), live: oneOf(modes("ReadWriteOnce"), modes("ReadWriteOnce", "ReadOnlyMany"), modes("ReadWriteMany"), modes("ReadWriteOncePod")),
-				forms: forms{empty: []any{}, other: otherThan(modes("ReadWriteOnce"), modes("ReadOnlyMany", "ReadWriteOnce"), modes("ReadWriteOncePod"))}},
-			{path: spec("volumeMode"), live: oneOf(absent, "Filesystem", "Block"),
-				forms: forms{empty: "", equivalent: swap(absent, "Filesystem"), other: otherThan("Filesystem", "Block")}},
-			{path: spec("selector"), live: oneOf(absent, absent, absent, map[string]any{}, matchLabels(volumeTier),
-				map[string]any{"matchExpressions": []any{map[string]any{"key": "tier", "operator": "In", "values": []any{volumeTier}}}}),
-				forms: forms{empty: map[string]any{}, equivalent: withEmptySelectorParts, other: otherThan(matchLabels("t2"), map[string]any{}, matchLabels(volumeTier))}},
-			{path: spec("resources", "requests", "storage"), live: oneOf("1Gi", "2Gi"),
-				forms: forms{empty: "", equivalent: swap("1Gi", "1024Mi", "2Gi", "2048Mi"), other: otherThan("512Mi", "1Gi", "2Gi", "3Gi")}},
-			{path: spec("resources", "limits"), live: oneOf(absent, absent, map[string]any{"storage": "4Gi"}),
-				forms: forms{empty: map[string]any{}, equivalent: swap(map[string]any{"storage": "4Gi"}, map[string]any{"storage": "4096Mi"}),
-					other: otherThan(map[string]any{"storage": "8Gi"}, map[string]any{"storage": "4Gi"})}},
-			{path: spec("dataSource"), live: oneOf(absent, absent, absent, pvc, with(pvc, "apiGroup", nil)),
-				forms: forms{empty: map[string]any{}, equivalent: swap(pvc, with(pvc, "apiGroup", nil)),
-					other: otherThan(with(pvc, "name", "other"), with(pvc, "apiGroup", ""), pvc)}},
-			{path: spec("dataSourceRef"), live: oneOf(absent, absent, absent, pvc),
-				forms: forms{empty: map[string]any{}, other: otherThan(with(pvc, "name", "other"), pvc)}},
-		},
+		fields: fields,
 		fix: func(_ *rand.Rand, claim map[string]any) {
 			// A class in the beta annotation stands for the field.
 			if get(claim, []string{"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"}) != absent {
 				set(claim, spec("storageClassName"), absent)
 			}
-			// Both data source fields, when set, must name the same object.
-			if source := get(claim, spec("dataSource")); source != absent && get(claim, spec("dataSourceRef")) != absent {
-				set(claim, spec("dataSourceRef"), source)
-			}
+			sameDataSources(claim)
 			name, _ := get(claim, []string{"metadata", "name"}).(string)
 			set(claim, spec("volumeName"), volumeFor(name))
 		},
+	}
+}
+
+// claimSpecFields are the ruled fields of a claim's spec that a
+// StatefulSet's templates have too, with classes a and b (and "" or none)
+// on live objects.
+func claimSpecFields(a, b string) []field {
+	pvc := map[string]any{"kind": "PersistentVolumeClaim", "name": "src"}
+	return []field{
+		{path: spec("storageClassName"), live: oneOf(absent, "", a, b),
+			forms: forms{empty: "", other: otherThan("", a, b, "no-such-class")}},
+		{path: spec("accessModes"), live: oneOf(modes("ReadWriteOnce"), modes("ReadWriteOnce", "ReadOnlyMany"), modes("ReadWriteMany"), modes("ReadWriteOncePod")),
+			forms: forms{empty: []any{}, other: otherThan(modes("ReadWriteOnce"), modes("ReadOnlyMany", "ReadWriteOnce"), modes("ReadWriteOncePod"))}},
+		{path: spec("volumeMode"), live: oneOf(absent, "Filesystem", "Block"),
+			forms: forms{empty: "", equivalent: swap(absent, "Filesystem"), other: otherThan("Filesystem", "Block")}},
+		{path: spec("selector"), live: oneOf(absent, absent, absent, map[string]any{}, matchLabels(volumeTier),
+			map[string]any{"matchExpressions": []any{map[string]any{"key": "tier", "operator": "In", "values": []any{volumeTier}}}}),
+			forms: forms{empty: map[string]any{}, equivalent: withEmptySelectorParts, other: otherThan(matchLabels("t2"), map[string]any{}, matchLabels(volumeTier))}},
+		{path: spec("resources", "requests", "storage"), live: oneOf("1Gi", "2Gi"),
+			forms: forms{empty: "", equivalent: swap("1Gi", "1024Mi", "2Gi", "2048Mi"), other: otherThan("512Mi", "1Gi", "2Gi", "3Gi")}},
+		{path: spec("resources", "limits"), live: oneOf(absent, absent, map[string]any{"storage": "4Gi"}),
+			forms: forms{empty: map[string]any{}, equivalent: swap(map[string]any{"storage": "4Gi"}, map[string]any{"storage": "4096Mi"}),
+				other: otherThan(map[string]any{"storage": "8Gi"}, map[string]any{"storage": "4Gi"})}},
+		{path: spec("dataSource"), live: oneOf(absent, absent, absent, pvc, with(pvc, "apiGroup", nil)),
+			forms: forms{empty: map[string]any{}, equivalent: swap(pvc, with(pvc, "apiGroup", nil)),
+				other: otherThan(with(pvc, "name", "other"), with(pvc, "apiGroup", ""), pvc)}},
+		{path: spec("dataSourceRef"), live: oneOf(absent, absent, absent, pvc),
+			forms: forms{empty: map[string]any{}, other: otherThan(with(pvc, "name", "other"), pvc)}},
+	}
+}
+
+// sameDataSources makes both data source fields, when set, name the same
+// object, as a valid claim must.
+func sameDataSources(claim map[string]any) {
+	if source := get(claim, spec("dataSource")); source != absent && get(claim, spec("dataSourceRef")) != absent {
+		set(claim, spec("dataSourceRef"), source)
 	}
 }
 

@@ -1,24 +1,21 @@
 package e2e
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -27,9 +24,26 @@ import (
 	"github.com/pvc-guard/pvc-guard/internal/testutil/testcluster"
 	"github.com/pvc-guard/pvc-guard/live"
 	"github.com/pvc-guard/pvc-guard/renderer"
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 )
 
-// Environment variables that size the differential test beyond what
+// The differential tests let the API server judge the rules: they draw
+// random pairs of a live object and a chart's object over the ruled fields
+// (pairgen), render each chart through pvc-guard and ask the API server,
+// with dry-run PUTs over the live object (as `helm upgrade --force` sends
+// an object), whether pvc-guard's verdict holds:
+//   - passed unchanged: the chart's object is accepted as it is;
+//   - rewritten: the output is accepted, and with exact kinds the chart's
+//     object as it is was refused (else the rewrite was not needed);
+//   - refused with conflicts: the chart's object is refused, the output
+//     --on-conflict=keep-live makes is accepted, and each conflicting field
+//     of the chart laid over that output (with the fields the API server
+//     reads with it, see coupled) is refused.
+// A rewrite must also leave the fields a user may change (target.mutable)
+// as the chart asks: the API server must store the same there for the
+// output as for the output with the chart's values laid over those fields.
+
+// Environment variables that size the differential tests beyond what
 // `make test` runs: PVC_GUARD_DIFF_SEED=N draws other pairs, and
 // PVC_GUARD_DIFF_PAIRS=N draws more.
 const (
@@ -37,88 +51,29 @@ const (
 	envDiffPairs = "PVC_GUARD_DIFF_PAIRS"
 )
 
-// chartsPerLiveClaim is how many charts are drawn against each live claim:
-// binding a claim costs more than a dry-run update.
-const chartsPerLiveClaim = 5
-
-// bindTimeout bounds the wait for every live claim to bind: the binder
-// takes them one by one.
-const bindTimeout = 2 * time.Minute
-
 // judges is how many pairs are judged at a time.
 const judges = 4
 
-// TestRulesAgreeWithTheAPIServer lets the API server judge the rules. It
-// draws random pairs of a bound live claim and a chart's claim over the
-// ruled fields, in every form a chart may render them, and renders each
-// chart through pvc-guard. When pvc-guard lets a claim through, a PUT of
-// its output over the live claim (dryRun=All, as `helm upgrade --force`
-// would send it) must be accepted. When it reports a conflict, that field
-// of the chart (with the fields the API server reads with it, see coupled)
-// laid over the output pvc-guard makes with keep-live must be refused, and
-// the keep-live output itself accepted.
-func TestRulesAgreeWithTheAPIServer(t *testing.T) {
-	seed, pairs := diffSize(t)
-	c := testcluster.Get(t)
-	ns := c.Namespace(t)
-	expandable := c.CreateStorageClass(t, testcluster.StorageClassOptions{AllowVolumeExpansion: true})
-	fixed := c.CreateStorageClass(t, testcluster.StorageClassOptions{})
-	volumeName := func(claim string) string { return ns + "-" + claim }
-	claims := claimKind(expandable.Name, fixed.Name, volumeName)
-	r := rand.New(rand.NewPCG(seed, 0))
-
-	d := newDiffer(t, c, ns)
-	d.addLive(t, expandable, fixed)
-	began := time.Now()
-	lives := make([]map[string]any, (pairs+chartsPerLiveClaim-1)/chartsPerLiveClaim)
-	for i := range lives {
-		lives[i] = claims.live(r, fmt.Sprintf("data-%d", i))
-	}
-	d.createBound(t, lives, volumeName)
-	bound := time.Since(began)
-
-	// Charts are drawn in order, so a seed always gives the same pairs;
-	// they are judged in parallel.
-	charts := make([]map[string]any, pairs)
-	for i := range charts {
-		claim := lives[i%len(lives)]
-		charts[i] = claims.chart(r, claim, get(claim, []string{"metadata", "name"}).(string))
-	}
-	problems := make([]string, pairs)
-	var through atomic.Int64 // pairs pvc-guard let through
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range judges {
-		wg.Go(func() {
-			for i := range next {
-				var passed bool
-				if passed, problems[i] = d.judge(t, charts[i]); passed {
-					through.Add(1)
-				}
-			}
-		})
-	}
-	for i := range charts {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	disagreements := 0
-	for i, problem := range problems {
-		if problem != "" {
-			disagreements++
-			liveJSON, _ := json.Marshal(lives[i%len(lives)])
-			t.Errorf("pair %d (%s=%d): live %s\n%s", i, envDiffSeed, seed, liveJSON, problem)
-		}
-	}
-	t.Logf("%d pairs from seed %d over %d live claims (bound in %s, judged in %s): %d let through, %d disagreements",
-		pairs, seed, len(lives), bound.Round(time.Millisecond), (time.Since(began) - bound).Round(time.Millisecond), through.Load(), disagreements)
+// target is the kind a differential test judges.
+type target struct {
+	resource string                                    // the API server's name for it
+	client   func(kubernetes.Interface) rest.Interface // the REST client of its group
+	source   string                                    // the chart template its documents come from
+	// perLive is how many charts are drawn against each live object.
+	perLive int
+	// mutable are the fields a user may change; a rewrite must leave them
+	// as the chart asks.
+	mutable [][]string
+	// exact says that pvc-guard rewrites only what the API server would
+	// refuse: a chart it accepts as it is passes through byte for byte.
+	exact bool
 }
 
-// diffSize returns the seed and the number of pairs to draw.
-func diffSize(t *testing.T) (uint64, int) {
+// diffSize returns the seed and the number of pairs to draw; pairs is the
+// number `make test` runs.
+func diffSize(t *testing.T, pairs int) (uint64, int) {
 	t.Helper()
-	seed, pairs := uint64(1), 150
+	seed := uint64(1)
 	if v := os.Getenv(envDiffSeed); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
@@ -136,14 +91,17 @@ func diffSize(t *testing.T) (uint64, int) {
 	return seed, pairs
 }
 
-// differ renders charts against the live claims and asks the API server.
+// differ renders charts against the live objects and asks the API server.
 type differ struct {
-	client   kubernetes.Interface // unthrottled, without the beta annotation's deprecation warnings
-	ns       string
-	snapshot *live.Snapshot // the live claims and classes, for the renderer
+	target
+	client      kubernetes.Interface // unthrottled, without the beta annotation's deprecation warnings
+	rest        rest.Interface       // target.client of client
+	ns          string
+	kubeVersion string
+	snapshot    *live.Snapshot // the live objects, for the renderer
 }
 
-func newDiffer(t *testing.T, c *testcluster.Cluster, ns string) *differ {
+func newDiffer(t *testing.T, c *testcluster.Cluster, ns string, kind target) *differ {
 	t.Helper()
 	config := rest.CopyConfig(c.Config)
 	config.WarningHandler = rest.NoWarnings{}
@@ -152,77 +110,7 @@ func newDiffer(t *testing.T, c *testcluster.Cluster, ns string) *differ {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &differ{client: client, ns: ns, snapshot: live.NewSnapshot()}
-}
-
-// createBound creates the live claims and the volumes they bind to, waits
-// until every claim is bound and adds them to the snapshot.
-func (d *differ) createBound(t *testing.T, claims []map[string]any, volumeName func(string) string) {
-	t.Helper()
-	errs := make([]error, len(claims))
-	var wg sync.WaitGroup
-	for i, claim := range claims {
-		wg.Go(func() { errs[i] = d.create(t, claim, volumeName) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	var list *corev1.PersistentVolumeClaimList
-	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, bindTimeout, true, func(ctx context.Context) (bool, error) {
-		var err error
-		if list, err = d.client.CoreV1().PersistentVolumeClaims(d.ns).List(ctx, metav1.ListOptions{}); err != nil {
-			return false, err
-		}
-		for _, claim := range list.Items {
-			if claim.Status.Phase != corev1.ClaimBound {
-				return false, nil
-			}
-		}
-		return len(list.Items) == len(claims), nil
-	})
-	if err != nil {
-		var pending []string
-		for _, claim := range list.Items {
-			if claim.Status.Phase != corev1.ClaimBound {
-				pending = append(pending, claim.Name)
-			}
-		}
-		t.Fatalf("live claims not bound within %s: %v: %s", bindTimeout, err, strings.Join(pending, " "))
-	}
-	for i := range list.Items {
-		d.addLive(t, &list.Items[i])
-	}
-}
-
-// create creates a live claim and the volume it binds to, and deletes the
-// volume when t ends (the claim goes with the namespace).
-func (d *differ) create(t *testing.T, claim map[string]any, volumeName func(string) string) error {
-	name := get(claim, []string{"metadata", "name"}).(string)
-	pv, err := volumeOf(claim, d.ns, volumeName(name))
-	if err != nil {
-		return err
-	}
-	if _, err := d.client.CoreV1().PersistentVolumes().Create(t.Context(), pv, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("creating volume %s: %w", pv.Name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := d.client.CoreV1().PersistentVolumes().Delete(ctx, pv.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			t.Errorf("deleting volume %s: %v", pv.Name, err)
-		}
-	})
-	body, err := json.Marshal(claim)
-	if err != nil {
-		return err
-	}
-	err = d.client.CoreV1().RESTClient().Post().Namespace(d.ns).Resource("persistentvolumeclaims").
-		SetHeader("Content-Type", "application/json").Body(body).Do(t.Context()).Error()
-	if err != nil {
-		return fmt.Errorf("creating live claim %s: %w", body, err)
-	}
-	return nil
+	return &differ{target: kind, client: client, rest: kind.client(client), ns: ns, kubeVersion: c.KubeVersion, snapshot: live.NewSnapshot()}
 }
 
 // addLive adds objects, as the API server serves them, to the snapshot.
@@ -244,109 +132,238 @@ func (d *differ) addLive(t *testing.T, objects ...runtime.Object) {
 	}
 }
 
-// judge renders one chart claim and checks pvc-guard's verdict with the
-// API server; it returns whether pvc-guard let the claim through and what
-// they disagree on, or "". It runs on a
-// goroutine of its own, so it reports failures of the test itself with
-// t.Error.
-func (d *differ) judge(t *testing.T, chart map[string]any) (bool, string) {
+// verdict is what pvc-guard made of a chart.
+type verdict int
+
+const (
+	passed verdict = iota
+	rewritten
+	refused
+	failed
+)
+
+// judgeAll judges each chart against its live object (charts[i] against
+// lives[i%len(lives)]) in parallel, reports every disagreement and logs the
+// counts; setup is the time it took to make the live objects.
+func (d *differ) judgeAll(t *testing.T, seed uint64, lives, charts []map[string]any, setup time.Duration) {
+	began := time.Now()
+	problems := make([]string, len(charts))
+	verdicts := make([]verdict, len(charts))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range judges {
+		wg.Go(func() {
+			for i := range next {
+				verdicts[i], problems[i] = d.judge(t, charts[i])
+			}
+		})
+	}
+	for i := range charts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	disagreements := 0
+	for i, problem := range problems {
+		if problem != "" {
+			disagreements++
+			liveJSON, _ := json.Marshal(lives[i%len(lives)])
+			t.Errorf("pair %d (%s=%d): live %s\n%s", i, envDiffSeed, seed, liveJSON, problem)
+		}
+	}
+	count := func(v verdict) int {
+		return len(slices.DeleteFunc(slices.Clone(verdicts), func(w verdict) bool { return w != v }))
+	}
+	t.Logf("%d pairs from seed %d over %d live %s (made in %s, judged in %s): %d passed, %d rewritten, %d refused; %d disagreements",
+		len(charts), seed, len(lives), d.resource, setup.Round(time.Millisecond), time.Since(began).Round(time.Millisecond),
+		count(passed), count(rewritten), count(refused), disagreements)
+}
+
+// judge renders one chart's object and checks pvc-guard's verdict with the
+// API server; it returns the verdict and what they disagree on, or "". It
+// runs on a goroutine of its own, so it reports failures of the test
+// itself with t.Error.
+func (d *differ) judge(t *testing.T, chart map[string]any) (verdict, string) {
 	doc, err := yaml.Marshal(chart)
 	if err != nil {
 		t.Error(err)
-		return false, ""
+		return failed, ""
 	}
-	stream := append([]byte("---\n# Source: diff/templates/pvc.yaml\n"), doc...)
-	render := func(policy renderer.ConflictPolicy) ([]byte, *renderer.Report, error) {
-		r := &renderer.Renderer{Live: d.snapshot, Namespace: d.ns, OnConflict: policy}
-		return r.Render(t.Context(), stream)
-	}
-	out, report, err := render(renderer.Fail)
-	var conflicts *renderer.ConflictError
-	switch {
-	case err == nil:
-		if refused := d.update(t, out, nil); refused != nil {
-			return true, fmt.Sprintf("chart:\n%spvc-guard let it through as:\n%sthe API server refused it: %v", doc, out, refused)
-		}
-		return true, ""
-	case !errors.As(err, &conflicts):
-		return false, fmt.Sprintf("chart:\n%spvc-guard failed: %v", doc, err)
-	}
-	kept, _, err := render(renderer.KeepLive)
-	if err != nil {
-		return false, fmt.Sprintf("chart:\n%spvc-guard --on-conflict=keep-live failed: %v", doc, err)
-	}
+	stream := append([]byte("---\n# Source: "+d.source+"\n"), doc...)
+	_, stock := d.update(t, chart)
+	out, report, err := d.render(t, stream, renderer.Fail)
 	var problems []string
-	if refused := d.update(t, kept, nil); refused != nil {
-		problems = append(problems, fmt.Sprintf("its keep-live output\n%swas refused: %v", kept, refused))
-	}
-	for _, f := range report.Conflicts {
-		lay := func(obj map[string]any) {
-			for _, rule := range append([]string{f.Rule}, coupled[f.Rule]...) {
-				path := rulePath(rule)
-				set(obj, path, get(chart, path))
-			}
+	v := refused
+	switch conflicts := (*renderer.ConflictError)(nil); {
+	case err == nil && len(report.Rewrites) == 0:
+		v = passed
+		if !bytes.Equal(out, stream) {
+			problems = append(problems, fmt.Sprintf("pvc-guard rewrote nothing, yet its output differs:\n%s", out))
 		}
-		if d.update(t, kept, lay) == nil {
-			problems = append(problems, fmt.Sprintf("pvc-guard refused %s = %s (%s), which the API server accepts over the keep-live output", f.Field, renderer.FormatValue(f.Chart), f.Reason))
+		if stock != nil {
+			problems = append(problems, fmt.Sprintf("pvc-guard let it through unchanged; the API server refused it: %v", stock))
 		}
+	case err == nil:
+		v = rewritten
+		problems = append(problems, d.checkRewrite(t, "pvc-guard let it through as", out, chart)...)
+		if d.exact && stock == nil {
+			problems = append(problems, fmt.Sprintf("pvc-guard rewrote it (%s), which the API server accepts as it is", fieldsOf(report.Rewrites)))
+		} else if d.exact {
+			problems = append(problems, d.checkNeeded(t, out, chart, report.Rewrites, "rewrote")...)
+		}
+	case !errors.As(err, &conflicts):
+		return failed, fmt.Sprintf("chart:\n%spvc-guard failed: %v", doc, err)
+	default:
+		if stock == nil {
+			problems = append(problems, fmt.Sprintf("pvc-guard refused it (%s), which the API server accepts as it is", fieldsOf(report.Conflicts)))
+		}
+		problems = append(problems, d.checkConflicts(t, stream, chart, report)...)
 	}
 	if len(problems) == 0 {
-		return false, ""
+		return v, ""
 	}
-	return false, fmt.Sprintf("chart:\n%s%s", doc, strings.Join(problems, "\n"))
+	return v, fmt.Sprintf("chart:\n%s%s", doc, strings.Join(problems, "\n"))
 }
 
-// update PUTs the claim of a rendered stream (changed by edit, if given)
-// over the live claim with dryRun=All, as Helm's decoder reads the stream,
-// and returns the API server's refusal, or nil. Any other failure is the
-// test's own: reported, and counted as a refusal.
-func (d *differ) update(t *testing.T, rendered []byte, edit func(map[string]any)) error {
-	var obj map[string]any
-	if err := yaml.Unmarshal(rendered, &obj); err != nil {
-		t.Errorf("reading pvc-guard's output: %v\n%s", err, rendered)
-		return err
+func (d *differ) render(t *testing.T, stream []byte, policy renderer.ConflictPolicy) ([]byte, *renderer.Report, error) {
+	r := &renderer.Renderer{Live: d.snapshot, Namespace: d.ns, OnConflict: policy, KubeVersion: d.kubeVersion}
+	return r.Render(t.Context(), stream)
+}
+
+// checkConflicts checks a refusal: the keep-live output is accepted and
+// each conflict laid over it is refused.
+func (d *differ) checkConflicts(t *testing.T, stream []byte, chart map[string]any, report *renderer.Report) []string {
+	kept, _, err := d.render(t, stream, renderer.KeepLive)
+	if errors.As(err, new(*renderer.ConflictError)) {
+		return nil // keep-live cannot keep some field (a selector no longer selecting the pods): the refusal stands, as checked
 	}
-	if edit != nil {
-		edit(obj)
+	if err != nil {
+		return []string{fmt.Sprintf("pvc-guard --on-conflict=keep-live failed: %v", err)}
 	}
+	problems := d.checkRewrite(t, "its keep-live output", kept, chart)
+	problems = append(problems, d.checkNeeded(t, kept, chart, report.Conflicts, "refused")...)
+	if d.exact {
+		problems = append(problems, d.checkNeeded(t, kept, chart, report.Rewrites, "rewrote")...)
+	}
+	return problems
+}
+
+// checkNeeded lays the chart's value of each finding's field (with the
+// fields the API server reads with it, see coupled) over a rewritten
+// stream, and reports each that the API server accepts there: pvc-guard
+// refused or rewrote (what it did) a field it had no need to.
+func (d *differ) checkNeeded(t *testing.T, out []byte, chart map[string]any, findings []renderer.Finding, what string) []string {
+	var problems []string
+	for _, f := range findings {
+		path, err := yamltext.ParsePath(f.Field)
+		if err != nil {
+			t.Errorf("a finding's field %q: %v", f.Field, err)
+			continue
+		}
+		obj := lay(decode(t, out), chart, path).(map[string]any)
+		for _, key := range coupled[f.Rule] {
+			obj = lay(obj, chart, append(path[:len(path)-1:len(path)-1], yamltext.Step{Key: key})).(map[string]any)
+		}
+		if _, err := d.update(t, obj); err == nil {
+			problems = append(problems, fmt.Sprintf("pvc-guard %s %s = %s (%s), which the API server accepts over its output",
+				what, f.Field, renderer.FormatValue(f.Chart), f.Reason))
+		}
+	}
+	return problems
+}
+
+// checkRewrite checks a rewritten stream (what names it in messages): the
+// API server accepts it, and stores in the mutable fields what it stores
+// for them when the chart's values are laid over those fields.
+func (d *differ) checkRewrite(t *testing.T, what string, out []byte, chart map[string]any) []string {
+	obj := decode(t, out)
+	stored, err := d.update(t, obj)
+	if err != nil {
+		return []string{fmt.Sprintf("%s:\n%sthe API server refused it: %v", what, out, err)}
+	}
+	laid := clone(obj).(map[string]any)
+	var changed []string
+	for _, p := range d.mutable {
+		if !equalJSON(get(obj, p), get(chart, p)) {
+			set(laid, p, get(chart, p))
+			changed = append(changed, strings.Join(p, "."))
+		}
+	}
+	if changed == nil {
+		return nil
+	}
+	want, err := d.update(t, laid)
+	if err != nil {
+		return []string{fmt.Sprintf("%s:\n%swith the chart's %s laid over it, the API server refused it: %v", what, out, strings.Join(changed, ", "), err)}
+	}
+	var problems []string
+	for _, p := range d.mutable {
+		if got, asked := get(stored, p), get(want, p); !equalJSON(got, asked) {
+			problems = append(problems, fmt.Sprintf("%s:\n%sthe API server stores %s = %s for it, where the chart asks for %s",
+				what, out, strings.Join(p, "."), renderer.FormatValue(got), renderer.FormatValue(asked)))
+		}
+	}
+	return problems
+}
+
+// coupled names, for a rule, the sibling fields the API server reads
+// together with its field: on a claim it fills each data source field from
+// the other, and drops a dataSource it would refuse only when no
+// dataSourceRef is set. A conflict on one of them is laid over the live
+// claim with the chart's value of the other.
+var coupled = map[string][]string{
+	"data-source":     {"dataSourceRef"},
+	"data-source-ref": {"dataSource"},
+}
+
+// update PUTs an object over the live one with dryRun=All and returns what
+// the API server would store, or its refusal: invalid, forbidden, or a bad
+// request (a value its types cannot hold, such as a quantity ""). Any
+// other failure is the test's own: reported, and counted as a refusal.
+func (d *differ) update(t *testing.T, obj map[string]any) (map[string]any, error) {
+	obj = clone(obj).(map[string]any)
 	set(obj, []string{"metadata", "namespace"}, d.ns)
 	body, err := json.Marshal(obj)
 	if err != nil {
 		t.Error(err)
-		return err
+		return nil, err
 	}
 	name, _ := get(obj, []string{"metadata", "name"}).(string)
-	err = d.client.CoreV1().RESTClient().Put().Namespace(d.ns).Resource("persistentvolumeclaims").Name(name).
-		Param("dryRun", "All").SetHeader("Content-Type", "application/json").Body(body).Do(t.Context()).Error()
-	if err != nil && !apierrors.IsInvalid(err) && !apierrors.IsForbidden(err) {
-		t.Errorf("dry-run update of %s: %v", body, err) // not a verdict on the claim
-	}
-	return err
-}
-
-// coupled names, for a rule, the rules of fields the API server reads
-// together with its field: it fills each data source field from the other,
-// and drops a dataSource it would refuse only when no dataSourceRef is set.
-// A conflict on one of them is laid over the live claim with the chart's
-// value of the other.
-var coupled = map[string][]string{
-	"data-source":     {"data-source-ref"},
-	"data-source-ref": {"data-source"},
-}
-
-// rulePath returns the field of the default rule a finding names, as keys.
-func rulePath(name string) []string {
-	for _, set := range renderer.DefaultRuleSets() {
-		for _, rule := range set.Rules {
-			if rule.Name != name {
-				continue
-			}
-			var keys []string
-			for _, step := range rule.Path {
-				keys = append(keys, step.Key) // claim rules have no list steps
-			}
-			return keys
+	raw, err := d.rest.Put().Namespace(d.ns).Resource(d.resource).Name(name).
+		Param("dryRun", "All").SetHeader("Content-Type", "application/json").Body(body).Do(t.Context()).Raw()
+	if err != nil {
+		// client-go's message for a bad request leaves out the server's.
+		var status metav1.Status
+		if json.Unmarshal(raw, &status) == nil && status.Message != "" {
+			err = fmt.Errorf("%s: %w", status.Message, err)
 		}
+		if !apierrors.IsInvalid(err) && !apierrors.IsForbidden(err) && !apierrors.IsBadRequest(err) {
+			t.Errorf("dry-run update of %s: %v", body, err) // not a verdict on the object
+		}
+		return nil, err
 	}
-	panic("a finding names an unknown rule: " + name)
+	var stored map[string]any
+	if err := json.Unmarshal(raw, &stored); err != nil {
+		t.Errorf("reading the API server's answer: %v", err)
+		return nil, err
+	}
+	return stored, nil
+}
+
+// decode reads the one object of a rendered stream as Helm's decoder does.
+func decode(t *testing.T, rendered []byte) map[string]any {
+	var obj map[string]any
+	if err := yaml.Unmarshal(rendered, &obj); err != nil {
+		t.Errorf("reading pvc-guard's output: %v\n%s", err, rendered)
+	}
+	return obj
+}
+
+// fieldsOf lists the fields of findings.
+func fieldsOf(findings []renderer.Finding) string {
+	var fields []string
+	for _, f := range findings {
+		fields = append(fields, f.Field)
+	}
+	return strings.Join(fields, ", ")
 }
