@@ -104,6 +104,26 @@ func TestPreScanParsesOnlyRuledDocuments(t *testing.T) {
 	}
 }
 
+func TestCandidatesAreTheScanOfTheWholeStream(t *testing.T) {
+	stream, _ := benchdata.Stream(1_000)
+	ix := newRuleIndex(DefaultRuleSets(), nil)
+	var want []yamltext.Document
+	for doc := range yamltext.Documents(stream) {
+		if ix.mayHold(doc.Raw) {
+			want = append(want, doc)
+		}
+	}
+	got := ix.candidates(stream)
+	if len(got) != len(want) || len(want) != 20 {
+		t.Fatalf("%d candidates, the whole stream's scan %d (want 20)", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Index != want[i].Index || got[i].Offset != want[i].Offset || string(got[i].Raw) != string(want[i].Raw) {
+			t.Errorf("candidate %d is document %d at %d, want document %d at %d", i, got[i].Index, got[i].Offset, want[i].Index, want[i].Offset)
+		}
+	}
+}
+
 func withKinds(a, b map[string]int) map[string]int {
 	merged := maps.Clone(a)
 	maps.Copy(merged, b)

@@ -8,6 +8,7 @@ import (
 	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 	"io"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 
@@ -164,12 +165,7 @@ func (r *Renderer) ruleIndex() (*ruleIndex, error) {
 // CPU, and returns the objects in stream order, or the first error in
 // stream order.
 func (r *Renderer) findObjects(in []byte, ix *ruleIndex) ([]*object, error) {
-	var candidates []yamltext.Document
-	for doc := range yamltext.Documents(in) {
-		if ix.mayHold(doc.Raw) {
-			candidates = append(candidates, doc)
-		}
-	}
+	candidates := ix.candidates(in)
 	found := make([][]*object, len(candidates))
 	errs := make([]error, len(candidates))
 	yamltext.Parallel(len(candidates), func(i int) {
@@ -183,6 +179,38 @@ func (r *Renderer) findObjects(in []byte, ix *ruleIndex) ([]*object, error) {
 		objects = append(objects, found[i]...)
 	}
 	return objects, nil
+}
+
+// candidates returns the documents the cheap scan lets through, in stream
+// order: the stream is cut into a part per CPU, each split and scanned on
+// its own.
+func (ix *ruleIndex) candidates(in []byte) []yamltext.Document {
+	starts := yamltext.Parts(in, runtime.GOMAXPROCS(0))
+	picked := make([][]yamltext.Document, len(starts))
+	counts := make([]int, len(starts))
+	yamltext.Parallel(len(starts), func(i int) {
+		end := len(in)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		for doc := range yamltext.Documents(in[starts[i]:end]) {
+			counts[i]++
+			if ix.mayHold(doc.Raw) {
+				doc.Offset += starts[i]
+				picked[i] = append(picked[i], doc)
+			}
+		}
+	})
+	var candidates []yamltext.Document
+	before := 0 // documents in the parts before
+	for i, part := range picked {
+		for _, doc := range part {
+			doc.Index += before
+			candidates = append(candidates, doc)
+		}
+		before += counts[i]
+	}
+	return candidates
 }
 
 // documentError names the document of stream in that err is about, with

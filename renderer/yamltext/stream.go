@@ -57,6 +57,41 @@ func eachSeparator(in []byte) iter.Seq[int] {
 	}
 }
 
+// Parts cuts a stream into at most n parts of about equal size, each but
+// the first starting at a separator line, and returns their offsets: the
+// documents of the parts, in order, are the documents of the stream, so a
+// scan of a large stream can run on every CPU.
+func Parts(in []byte, n int) []int {
+	starts := []int{0}
+	for k := 1; k < n; k++ {
+		at := nextSeparator(in, max(len(in)*k/n, starts[len(starts)-1]+1))
+		if at < 0 {
+			break
+		}
+		if at > starts[len(starts)-1] {
+			starts = append(starts, at)
+		}
+	}
+	return starts
+}
+
+// nextSeparator returns the offset of the first separator line that starts
+// at or after from, or -1.
+func nextSeparator(in []byte, from int) int {
+	for pos := from - 1; pos < len(in); {
+		i := bytes.Index(in[max(pos, 0):], []byte("\n---"))
+		if i < 0 {
+			return -1
+		}
+		at := max(pos, 0) + i + 1
+		if at >= from && IsSeparatorAt(in, at) {
+			return at
+		}
+		pos = at
+	}
+	return -1
+}
+
 func IsSeparatorAt(in []byte, at int) bool {
 	if !bytes.HasPrefix(in[at:], []byte("---")) {
 		return false

@@ -2,6 +2,7 @@ package yamltext
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -88,5 +89,47 @@ func FuzzEachDocument(f *testing.F) {
 		if !bytes.Equal(joined.Bytes(), in) {
 			t.Fatalf("split lost bytes: %q -> %q", in, joined.Bytes())
 		}
+		checkParts(t, in)
 	})
+}
+
+// checkParts fails when the documents of a stream's parts, in order, are
+// not the stream's documents.
+func checkParts(t *testing.T, in []byte) {
+	t.Helper()
+	var whole []Document
+	for d := range Documents(in) {
+		whole = append(whole, d)
+	}
+	for n := 1; n <= 5; n++ {
+		starts := Parts(in, n)
+		var got []Document
+		for i, start := range starts {
+			end := len(in)
+			if i+1 < len(starts) {
+				end = starts[i+1]
+			}
+			for d := range Documents(in[start:end]) {
+				d.Index, d.Offset = len(got), d.Offset+start
+				got = append(got, d)
+			}
+		}
+		if len(got) != len(whole) {
+			t.Fatalf("%d parts %v of %q give %d documents, the stream %d", n, starts, in, len(got), len(whole))
+		}
+		for i := range got {
+			if got[i].Offset != whole[i].Offset || !bytes.Equal(got[i].Raw, whole[i].Raw) {
+				t.Fatalf("%d parts %v of %q: document %d differs", n, starts, in, i)
+			}
+		}
+	}
+}
+
+func TestPartsCutAtSeparators(t *testing.T) {
+	for _, in := range []string{"", "a: 1\n", "---\na: 1\n---\nb: 2\n---\nc: 3\n", "a: ---\n---x\n--- y\n----\n---\n", "\n---\n\n---", strings.Repeat("---\nk: v\n", 40)} {
+		checkParts(t, []byte(in))
+	}
+	if starts := Parts([]byte(strings.Repeat("---\nk: v\n", 40)), 4); len(starts) != 4 {
+		t.Errorf("40 documents in 4 parts start at %v", starts)
+	}
 }
