@@ -68,6 +68,14 @@ func (e *Expander) grow(ctx context.Context, namespace string, c ClaimGrowth) er
 			return false, fmt.Errorf("reading it again after a conflict: %w", err)
 		}
 		grows, err := c.recheck(fresh)
+		if err == nil {
+			next := "growing it again"
+			if !grows {
+				next = "it already requests " + c.To.String()
+			}
+			e.progress("3/5 claim %s/%s was written meanwhile, not where the checks read (resourceVersion %s, now %s); %s",
+				namespace, c.Name, version, fresh.GetResourceVersion(), next)
+		}
 		version = fresh.GetResourceVersion()
 		return grows, err
 	})
@@ -119,6 +127,7 @@ func (e *Expander) deleteOrphaning(ctx context.Context, p *SetPlan) error {
 		if err := p.recheck(fresh); err != nil {
 			return false, fmt.Errorf("%w; nothing was deleted: look at the change, then run again", err)
 		}
+		e.progress("3/5 %s was written meanwhile, not in what was saved (resourceVersion %s, now %s); deleting it again", p.Target, p.live.GetResourceVersion(), fresh.GetResourceVersion())
 		p.live = fresh
 		return true, nil
 	})

@@ -130,6 +130,9 @@ func TestPrepareRetriesStatusOnlyConflicts(t *testing.T) {
 			if err := e.Prepare(t.Context(), plans); err != nil {
 				t.Fatalf("Prepare: %v", err)
 			}
+			if out := e.Out.(*strings.Builder).String(); !strings.Contains(out, "was written meanwhile") {
+				t.Errorf("progress does not tell the retry:\n%s", out)
+			}
 			assertRequest(t, client, "data-db-0", "2Gi")
 			assertRequest(t, client, "data-db-1", "2Gi")
 			if _, err := client.Resource(statefulSets).Namespace("ns").Get(t.Context(), "db", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
