@@ -32,7 +32,8 @@ func parseBlockYAML(raw []byte, reach *Reach) (doc *yaml.Node, ok bool) {
 	if !ok || p.next != len(p.lines) {
 		return nil, false
 	}
-	doc = p.newNode(yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: []*yaml.Node{root}})
+	doc = p.newNode(yaml.DocumentNode, 0, "", "", root.Line, root.Column)
+	doc.Content = []*yaml.Node{root}
 	if p.marked {
 		doc.Line, doc.Column = 1, 1 // the document starts at its "---"
 	}
@@ -94,18 +95,23 @@ func (a *arena) content(base int) []*yaml.Node {
 	return c
 }
 
-// newNode returns a new node holding n.
-func (a *arena) newNode(n yaml.Node) *yaml.Node {
-	if a.discarding {
-		a.scratch = n
-		return &a.scratch
-	}
-	if len(a.free) == 0 {
+// newNode returns a node of the given kind, style, tag, value and
+// position, its other fields zero (scratch never has them set). The fields
+// are set one by one: copying a whole node into the heap costs a write
+// barrier for each of its eight pointers while the collector runs.
+func (a *arena) newNode(kind yaml.Kind, style yaml.Style, tag, value string, line, column int) *yaml.Node {
+	var n *yaml.Node
+	switch {
+	case a.discarding:
+		n = &a.scratch
+	case len(a.free) == 0:
 		a.free = make([]yaml.Node, max(a.block, 16))
+		fallthrough
+	default:
+		n, a.free = &a.free[0], a.free[1:]
 	}
-	p := &a.free[0]
-	*p, a.free = n, a.free[1:]
-	return p
+	n.Kind, n.Style, n.Tag, n.Value, n.Line, n.Column = kind, style, tag, value, line, column
+	return n
 }
 
 // splitLines keeps the content lines, refusing bytes and lines whose
@@ -157,7 +163,7 @@ func (p *blockParser) node(indent int, reach *Reach) (*yaml.Node, bool) {
 // mapping parses entries at column indent. The first entry may sit after a
 // sequence item's "- " (at offset skip into its line).
 func (p *blockParser) mapping(indent, skip int, reach *Reach) (*yaml.Node, bool) {
-	m := p.newNode(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+	m := p.newNode(yaml.MappingNode, 0, "!!map", "", 0, 0)
 	base := len(p.stack)
 	for entries := 0; p.next < len(p.lines); entries++ {
 		line := p.lines[p.next]
@@ -231,7 +237,7 @@ func (p *blockParser) value(key *yaml.Node, text string, colon, Number, col int,
 
 // sequence parses "- item" lines at column indent.
 func (p *blockParser) sequence(indent int, reach *Reach) (*yaml.Node, bool) {
-	seq := p.newNode(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.next].Number, Column: indent + 1})
+	seq := p.newNode(yaml.SequenceNode, 0, "!!seq", "", p.lines[p.next].Number, indent+1)
 	base := len(p.stack)
 	for p.next < len(p.lines) {
 		line := p.lines[p.next]
@@ -301,7 +307,7 @@ func (a *arena) plainScalar(text string, Number, col int) (*yaml.Node, bool) {
 		text[len(text)-1] == ' ' || text[len(text)-1] == ':' {
 		return nil, false
 	}
-	n := a.newNode(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: text, Line: Number, Column: col + 1})
+	n := a.newNode(yaml.ScalarNode, 0, "!!str", text, Number, col+1)
 	if mayResolve(text[0]) && !a.discarding {
 		n.Tag = "" // let the YAML library resolve it by its own rules
 		n.Tag = n.ShortTag()
@@ -331,7 +337,7 @@ func (a *arena) quotedScalar(text string, quote byte, style yaml.Style, Number, 
 	} else if strings.IndexByte(body, '"') >= 0 {
 		return nil, false
 	}
-	return a.newNode(yaml.Node{Kind: yaml.ScalarNode, Style: style, Tag: "!!str", Value: body, Line: Number, Column: col + 1}), true
+	return a.newNode(yaml.ScalarNode, style, "!!str", body, Number, col+1), true
 }
 
 func isFlowStart(c byte) bool { return c == '{' || c == '[' }
@@ -356,7 +362,7 @@ func (f *flowReader) node() (*yaml.Node, bool) {
 }
 
 func (f *flowReader) collection(kind yaml.Kind, tag string, end byte) (*yaml.Node, bool) {
-	n := f.newNode(yaml.Node{Kind: kind, Style: yaml.FlowStyle, Tag: tag, Line: f.line, Column: f.col + f.pos + 1})
+	n := f.newNode(kind, yaml.FlowStyle, tag, "", f.line, f.col+f.pos+1)
 	f.pos++
 	f.spaces()
 	if f.peek() == end {
