@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pvc-guard/pvc-guard/renderer/yamltext"
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/version"
@@ -71,11 +72,11 @@ func (r *Renderer) attachLiveState(ctx context.Context, objects []*object, repor
 	for _, f := range forbidden {
 		report.Warnings = append(report.Warnings, fmt.Sprintf("skipped the %s rules: %v; grant get and list on it to check them (examples/rbac.yaml)", f.kind, f.err))
 	}
-	for _, obj := range objects {
-		if found := live[obj.kind][obj.key]; found != nil {
-			obj.attachLive(found)
+	yamltext.Parallel(len(objects), func(i int) {
+		if found := live[objects[i].kind][objects[i].key]; found != nil {
+			objects[i].attachLive(found) // views copy what they rewrite
 		}
-	}
+	})
 	return nil
 }
 
