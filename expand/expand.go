@@ -66,8 +66,7 @@ func (e *Expander) Prepare(ctx context.Context, plans []*SetPlan) error {
 
 // save writes the live set, ready to create again.
 func (e *Expander) save(p *SetPlan) error {
-	saved := savable(p.live)
-	data, err := yaml.Marshal(saved)
+	data, err := yaml.Marshal(savable(p.live))
 	if err != nil {
 		return fmt.Errorf("encoding %s to save it: %w", p.Target, err)
 	}
