@@ -228,6 +228,18 @@ func checkDecodeAgainstLibrary(t *testing.T, raw []byte) {
 	}
 }
 
+// manyKeys is a mapping of n keys, the last one twice if twice is set.
+func manyKeys(n int, twice bool) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "k%d: v\n", i)
+	}
+	if twice {
+		fmt.Fprintf(&b, "k%d: w\n", n-1)
+	}
+	return b.String()
+}
+
 func TestDecodeNodeMatchesTheLibrary(t *testing.T) {
 	for _, in := range []string{
 		"a: b\nc: [1, 2.5, true, null, x]\nd: {e: f}\n",
@@ -236,6 +248,7 @@ func TestDecodeNodeMatchesTheLibrary(t *testing.T) {
 		"1: a\n? [b]\n: c\n",
 		"a: !!binary aGk=\nb: 2001-12-14\nc: 0x1F\n",
 		"a: |\n  text\nb: 'q'\n",
+		manyKeys(20, false), manyKeys(20, true),
 	} {
 		checkDecodeAgainstLibrary(t, []byte(in))
 	}

@@ -73,21 +73,19 @@ func Decode(n *yaml.Node) (any, error) {
 			}
 		}
 		return items, nil
-	case n.Kind == yaml.MappingNode && n.Tag == "!!map":
-		if m := stringKeyedMap(n); m != nil {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i+1] == unreached {
-					delete(m, n.Content[i].Value)
-					continue
-				}
-				value, err := Decode(n.Content[i+1])
-				if err != nil {
-					return nil, err
-				}
-				m[n.Content[i].Value] = value
+	case n.Kind == yaml.MappingNode && n.Tag == "!!map" && stringKeyed(n):
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i+1] == unreached {
+				continue
 			}
-			return m, nil
+			value, err := Decode(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = value
 		}
+		return m, nil
 	}
 	var v any
 	if err := n.Decode(&v); err != nil {
@@ -96,19 +94,34 @@ func Decode(n *yaml.Node) (any, error) {
 	return v, nil
 }
 
-// stringKeyedMap returns an empty map holding a mapping's keys when they
-// are plain strings (no merge keys, no aliases) with no key twice, and nil
-// otherwise. The keys go in as they are checked, so no second set is built.
-func stringKeyedMap(n *yaml.Node) map[string]any {
-	m := make(map[string]any, len(n.Content)/2)
+// stringKeyed reports whether a mapping's keys are plain strings (no merge
+// keys, no aliases) with no key twice. An object's mappings hold a few keys,
+// which are compared pairwise: cheaper than a set, which larger ones get.
+func stringKeyed(n *yaml.Node) bool {
+	const pairwise = 16
+	var seen map[string]bool
+	if len(n.Content)/2 > pairwise {
+		seen = make(map[string]bool, len(n.Content)/2)
+	}
 	for i := 0; i < len(n.Content); i += 2 {
 		key := n.Content[i]
-		if _, twice := m[key.Value]; twice || key.Kind != yaml.ScalarNode || key.Tag != "!!str" {
-			return nil
+		if key.Kind != yaml.ScalarNode || key.Tag != "!!str" {
+			return false
 		}
-		m[key.Value] = nil
+		if seen != nil {
+			if seen[key.Value] {
+				return false
+			}
+			seen[key.Value] = true
+			continue
+		}
+		for j := 0; j < i; j += 2 {
+			if n.Content[j].Value == key.Value {
+				return false
+			}
+		}
 	}
-	return m
+	return true
 }
 
 // ValueAt follows path through nested maps of plain Go values.
