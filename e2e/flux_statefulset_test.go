@@ -56,20 +56,7 @@ func TestFluxPatchesPinAStatefulSet(t *testing.T) {
 				postRenderer = helm4PostRendererPlugin(t, d, postRenderer)
 			}
 			d.MustRun(append([]string{"upgrade", "db", chart, "-n", d.ns, "--post-renderer", postRenderer}, values...)...)
-			set := d.assertSet("1Gi")
-			if set.UID != d.set.UID {
-				t.Errorf("the set was re-created: uid %s, was %s", set.UID, d.set.UID)
-			}
-			if got := set.Labels["helm.sh/chart"]; got != "db-0.2.0" {
-				t.Errorf("the set is labelled helm.sh/chart: %s, want db-0.2.0 (the upgrade was not applied)", got)
-			}
-			if got := set.Spec.VolumeClaimTemplates[0].Labels; !maps.Equal(got, live) {
-				t.Errorf("the live template labels are %v, want the installed %v", got, live)
-			}
-			d.assertClaims("1Gi")
-			if revs := d.history("db"); revs[len(revs)-1].Status != "deployed" {
-				t.Errorf("history %+v, want the last revision deployed", revs)
-			}
+			d.assertBumpedInPlace(live)
 		})
 	}
 }

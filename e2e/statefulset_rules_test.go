@@ -103,22 +103,30 @@ func testChartVersionBump(t *testing.T, version testcluster.HelmVersion, plugin 
 	if res, _ := d.guardedUpgrade(); res.Err != nil {
 		t.Fatalf("the upgrade through pvc-guard: %v", res.Err)
 	}
-	set := d.assertSet("1Gi")
-	if set.UID != d.set.UID {
-		t.Errorf("the set was re-created: uid %s, was %s", set.UID, d.set.UID)
-	}
-	if got := set.Labels["helm.sh/chart"]; got != "db-0.2.0" {
-		t.Errorf("the set is labelled helm.sh/chart: %s, want db-0.2.0 (the upgrade was not applied)", got)
-	}
-	if got := set.Spec.VolumeClaimTemplates[0].Labels; !maps.Equal(got, live) {
-		t.Errorf("the live template labels are %v, want the installed %v", got, live)
-	}
+	d.assertBumpedInPlace(live)
 	if got := storedSet(t, d).Spec.VolumeClaimTemplates[0].Labels; !maps.Equal(got, live) {
 		t.Errorf("the stored manifest's template labels are %v, want the live %v", got, live)
 	}
+}
+
+// assertBumpedInPlace checks the upgrade of the chart bump: the same set
+// (same UID, its pods and 1Gi claims kept) carries the new chart label, its
+// templates keep the installed labels, and the last revision is deployed.
+func (d *dbRelease) assertBumpedInPlace(live map[string]string) {
+	d.t.Helper()
+	set := d.assertSet("1Gi")
+	if set.UID != d.set.UID {
+		d.t.Errorf("the set was re-created: uid %s, was %s", set.UID, d.set.UID)
+	}
+	if got := set.Labels["helm.sh/chart"]; got != "db-0.2.0" {
+		d.t.Errorf("the set is labelled helm.sh/chart: %s, want db-0.2.0 (the upgrade was not applied)", got)
+	}
+	if got := set.Spec.VolumeClaimTemplates[0].Labels; !maps.Equal(got, live) {
+		d.t.Errorf("the live template labels are %v, want the installed %v", got, live)
+	}
 	d.assertClaims("1Gi")
 	if revs := d.history("db"); revs[len(revs)-1].Status != "deployed" {
-		t.Errorf("latest revision %+v, want deployed", revs[len(revs)-1])
+		d.t.Errorf("latest revision %+v, want deployed", revs[len(revs)-1])
 	}
 }
 
