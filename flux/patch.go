@@ -39,7 +39,6 @@ func hasListStep(path yamltext.Path) bool {
 // directive $patch: replace, since a merge would keep the keys the chart
 // adds to it (a selector's matchLabels), where the post-renderer writes
 // the live value whole.
-
 func mergePatch(obj renderer.Object) (string, error) {
 	patch := map[string]any{
 		"apiVersion": obj.APIVersion,
