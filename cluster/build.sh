@@ -92,7 +92,7 @@ build() {
 		return
 	fi
 	if [ -z "$announced" ]; then
-		log "(from empty Go caches this is long: 1.34 with the Helm CLIs takes about 10 minutes on two idle cores, 1.37 another 60 on two busy ones; 2.3 GB of RAM)"
+		log "(from empty Go caches this is long: about 24 minutes for everything on two idle cores, far longer on busy ones; 2.3 GB of RAM)"
 		announced=yes
 	fi
 	log "[$step/$STEPS] $target: building $pin ..."
